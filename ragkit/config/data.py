@@ -1,0 +1,78 @@
+"""Data-layer settings: ingest, chunking, embedder, store, retrieval, rerank."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from ragkit.config.base import Section
+
+DEFAULT_INCLUDE = ["**/*.txt", "**/*.md", "**/*.markdown", "**/*.html", "**/*.htm", "**/*.pdf", "**/*.jsonl"]
+
+
+class IngestConfig(Section):
+    include: list[str] = Field(default_factory=lambda: list(DEFAULT_INCLUDE))
+    exclude: list[str] = Field(default_factory=lambda: ["**/.git/**", "**/.ragkit/**", "**/node_modules/**"])
+    max_file_mb: float = Field(50.0, gt=0)
+    delete_missing: bool = True  # files gone from the ingest root are removed from the index
+    batch_size: int = Field(64, ge=1)  # chunks per embed + upsert batch
+    lock_timeout_s: float = Field(0.0, ge=0)  # wait this long for another ingest's lock, then stop
+
+
+class ChunkingConfig(Section):
+    strategy: Literal["semantic", "recursive", "fixed_size"] = "semantic"
+    chunk_size: int = Field(512, ge=16)  # tiktoken tokens
+    chunk_overlap: int = Field(50, ge=0)
+    encoding: str = "cl100k_base"
+    # semantic: a boundary where lexical cohesion between adjacent sentence windows drops
+    window: int = Field(3, ge=1)  # sentences per side
+    min_chunk_tokens: int = Field(64, ge=0)
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_below_size(cls, v: int, info) -> int:
+        size = info.data.get("chunk_size", 512)
+        if v >= size:
+            raise ValueError(f"chunk_overlap ({v}) must be smaller than chunk_size ({size})")
+        return v
+
+
+class EmbedderConfig(Section):
+    provider: Literal["local", "openai"] = "local"
+    model: str = "all-MiniLM-L6-v2"  # local: a sentence-transformers id or path; openai: model name
+    batch_size: int = Field(64, ge=1)
+    dimensions: int | None = Field(None, ge=1)  # openai text-embedding-3-*: shortened vectors
+    device: str = "cpu"
+    base_url: str | None = None  # openai-compatible embeddings server
+    api_key_env: str = "OPENAI_API_KEY"
+
+
+class StoreConfig(Section):
+    backend: Literal["edge", "qdrant"] = "edge"
+    path: str | None = None  # edge: defaults to <home>/index
+    url: str | None = None  # qdrant: http(s)://host:6333, or ":memory:" (test stand-in)
+    api_key_env: str = "QDRANT_API_KEY"
+    collection: str = "ragkit"
+
+
+class RetrievalConfig(Section):
+    mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
+    top_k: int = Field(10, ge=1)
+    candidates: int = Field(100, ge=1)  # per branch, before fusion
+    fusion: Literal["rrf", "dbsf", "weighted"] = "rrf"
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(0.5, ge=0, le=1)  # weighted fusion only
+
+
+class RerankConfig(Section):
+    enabled: bool = True
+    model: str = "cross-encoder/ms-marco-MiniLM-L-6-v2"  # id or local directory
+    top_n: int = Field(3, ge=1)
+    candidates: int = Field(10, ge=1)  # how many first-stage results go in
+    combine: Literal["rrf", "replace", "weighted"] = "rrf"
+    rrf_k: int = Field(60, ge=1)
+    weight: float = Field(0.5, ge=0, le=1)  # weighted: share of the reranker's normalized score
+    batch_size: int = Field(32, ge=1)
+    max_length: int | None = Field(None, ge=8)  # default: the model's own window
+    required: bool = False  # missing weights: error instead of continuing without reranking

@@ -1,0 +1,112 @@
+"""One error tree. Every error says what was wrong and, where it can, what to do about it."""
+
+from __future__ import annotations
+
+
+class RagkitError(Exception):
+    """Base of every error ragkit raises on purpose."""
+
+
+class ConfigError(RagkitError):
+    """A setting is unknown, missing or has a bad value. The message names the key."""
+
+
+# ---- data layer -------------------------------------------------------------------------------
+class IngestError(RagkitError):
+    """A file or document could not be ingested. Carries the source and the reason."""
+
+    def __init__(self, source: str, reason: str):
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class LoaderError(IngestError):
+    """A file could not be read or parsed into text (empty, binary, encrypted, no text layer...)."""
+
+
+class IndexLockedError(RagkitError):
+    """Another process holds the index's write lock."""
+
+
+class StoreError(RagkitError):
+    """The vector store refused an operation or is unreachable."""
+
+
+class FilterError(RagkitError):
+    """A metadata filter is malformed or names an unknown field."""
+
+
+class ModelLoadError(RagkitError):
+    """Model weights could not be loaded (missing, offline, corrupt)."""
+
+
+# ---- model layer: typed provider errors -----------------------------------------------------
+class ProviderError(RagkitError):
+    """A call to an LLM or embedding provider failed. Subclasses drive retry/fallback policy."""
+
+    retryable: bool = False
+    fallback: bool = False
+
+    def __init__(self, message: str, *, provider: str = "", model: str = "", status: int | None = None):
+        super().__init__(message)
+        self.provider = provider
+        self.model = model
+        self.status = status
+
+
+class RateLimitedError(ProviderError):
+    retryable = True
+    fallback = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ProviderTimeoutError(ProviderError):
+    retryable = True
+    fallback = True
+
+
+class ServerError(ProviderError):
+    retryable = True
+    fallback = True
+
+
+class ContextWindowExceededError(ProviderError):
+    retryable = False
+    fallback = True  # to a larger-context model
+
+
+class ContentFilteredError(ProviderError):
+    retryable = False
+    fallback = False
+
+
+class AuthenticationError(ProviderError):
+    retryable = False
+    fallback = False
+
+
+class BadRequestError(ProviderError):
+    retryable = False
+    fallback = False
+
+
+class MalformedResponseError(ProviderError):
+    retryable = True
+    fallback = True
+
+
+# ---- orchestration ---------------------------------------------------------------------------
+class BudgetExceededError(RagkitError):
+    """A call would exceed a budget; it was not made."""
+
+
+class AllModelsFailedError(RagkitError):
+    """Every model of a route's fallback chain failed or is cooling down."""
+
+    def __init__(self, message: str, errors: list[ProviderError] | None = None):
+        super().__init__(message)
+        self.errors = errors or []

@@ -1,0 +1,1 @@
+"""Embedders: local sentence-transformers (default) and OpenAI embeddings."""

