@@ -1,0 +1,280 @@
+"""Incremental, idempotent, crash-safe ingest: files -> documents -> chunks -> vectors -> store.
+
+Per run, under the index's write lock:
+  1. recover: documents journalled as pending by a crashed run are rolled back to their last
+     committed version (their partial new chunks are deleted), so the run starts from a state a
+     clean run could have left;
+  2. plan: walk each root, hash every file (unchanged ones are skipped without parsing), load and
+     chunk the new and changed ones; sources gone from the root are marked for removal;
+  3. write: journal the documents about to change, then embed + BM25-encode + upsert their chunks
+     in batches; when all chunks of a document are in, its older version is deleted and the new
+     hash committed to the manifest in one transaction;
+  4. remove what disappeared, bump the index generation if anything changed.
+A crash at any point leaves every document's previous version searchable; the next run
+converges to the index a clean run would build (chunk ids are deterministic, deletes are by
+source and hash, so nothing is duplicated).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ragkit.errors import IngestError, LoaderError, RagkitError
+from ragkit.ingest.manifest import DocEntry, Manifest
+from ragkit.ingest.walker import walk
+from ragkit.types import Chunk, Document, IngestReport
+
+Progress = Callable[[str, int], None]  # (event, amount): "files", "chunks", "total_chunks"
+
+
+@dataclass
+class _Doc:
+    doc: Document
+    root: str
+    origin: str
+    chunks: list[Chunk]
+    update: bool  # an older version is in the index
+
+
+@dataclass
+class _Plan:
+    root: str
+    write: list[_Doc] = field(default_factory=list)
+    unchanged: int = 0
+    seen: set[str] = field(default_factory=set)
+    failed_origins: set[str] = field(default_factory=set)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def fault_point(name: str) -> None:
+    """Fault injection for the crash tests: RAGKIT_FAULT=name[:n] SIGKILLs this process the n-th
+    time (default 1st) execution reaches the named point. Unset, it costs one dict lookup."""
+    spec = os.environ.get("RAGKIT_FAULT")
+    if not spec:
+        return
+    target, _, nth = spec.partition(":")
+    if target != name:
+        return
+    seen = int(os.environ.get("RAGKIT_FAULT_SEEN", "0")) + 1
+    os.environ["RAGKIT_FAULT_SEEN"] = str(seen)
+    if seen >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Ingestor:
+    """Wires loader, chunker, embedder, sparse encoder, store and manifest. Built by `rag.py`."""
+
+    def __init__(self, cfg, store, embedder, sparse, manifest: Manifest, chunker_factory, load_path, chunk_document):
+        self.cfg = cfg
+        self.store = store
+        self.embedder = embedder
+        self.sparse = sparse
+        self.manifest = manifest
+        self._chunker_factory = chunker_factory
+        self._chunker = None
+        self._load_path = load_path
+        self._chunk_document = chunk_document
+
+    # ---- public --------------------------------------------------------------------------------
+    def ingest(self, paths: Sequence[str | Path], progress: Progress | None = None) -> IngestReport:
+        t0 = time.perf_counter()
+        progress = progress or (lambda event, n: None)
+        counts = dict(added=0, updated=0, unchanged=0, removed=0, failed=0, chunks_added=0, chunks_removed=0, embedded=0)
+        failures: list[tuple[str, str]] = []
+        self._recover()
+        changed = False
+        for raw in paths:
+            root = Path(raw).expanduser()
+            if not root.exists():
+                failures.append((str(raw), "path does not exist"))
+                counts["failed"] += 1
+                continue
+            plan = self._plan(root.resolve(), progress)
+            counts["unchanged"] += plan.unchanged
+            failures.extend(plan.failures)
+            counts["failed"] += len(plan.failed_origins)
+            embedded = self._write(plan, progress)
+            counts["embedded"] += embedded
+            for d in plan.write:
+                counts["updated" if d.update else "added"] += 1
+                counts["chunks_added"] += len(d.chunks)
+            removed, removed_chunks = self._remove_missing(plan)
+            counts["removed"] += removed
+            counts["chunks_removed"] += removed_chunks
+            changed = changed or bool(plan.write) or bool(removed)
+        if changed:
+            self.manifest.bump_generation()
+        if hasattr(self.store, "flush"):
+            self.store.flush()
+        return IngestReport(**counts, seconds=time.perf_counter() - t0, failures=tuple(failures))
+
+    # ---- 1. recover ----------------------------------------------------------------------------
+    def _recover(self) -> None:
+        for source, (_new_hash, _root) in self.manifest.pending().items():
+            entry = self.manifest.get(source)
+            if entry is None:
+                self.store.delete_where({"source": source})
+            else:
+                self.store.delete_where({"source": source, "not": {"content_hash": entry.hash}})
+            self.manifest.clear_pending(source)
+
+    # ---- 2. plan -------------------------------------------------------------------------------
+    def _plan(self, root: Path, progress: Progress) -> _Plan:
+        plan = _Plan(root=str(root))
+        known = self.manifest.all(str(root))
+        base = root if root.is_dir() else root.parent
+        max_bytes = int(self.cfg.ingest.max_file_mb * 1024 * 1024)
+        for found in walk(root, self.cfg.ingest.include, self.cfg.ingest.exclude):
+            progress("files", 1)
+            origin = found.source
+            if found.broken_link:
+                self._fail(plan, origin, "broken symbolic link")
+                continue
+            is_corpus = found.path.suffix.lower() == ".jsonl"
+            if not is_corpus:
+                plan.seen.add(origin)
+                entry = known.get(origin)
+                if entry is not None:
+                    try:
+                        if found.path.stat().st_size <= max_bytes and file_sha256(found.path) == entry.hash:
+                            plan.unchanged += 1
+                            continue
+                    except OSError:
+                        pass  # the loader reports it properly
+            try:
+                for doc in self._load_path(found.path, base if root.is_dir() else root.parent, max_bytes):
+                    self._plan_doc(plan, known, doc, origin)
+            except LoaderError as exc:
+                self._fail(plan, origin, exc.reason)
+            except IngestError as exc:
+                self._fail(plan, origin, exc.reason)
+            except (OSError, ValueError, RagkitError) as exc:
+                self._fail(plan, origin, f"{type(exc).__name__}: {exc}")
+        return plan
+
+    def _plan_doc(self, plan: _Plan, known: dict[str, DocEntry], doc: Document, origin: str) -> None:
+        if doc.metadata.get("error"):  # a corpus line that could not be parsed
+            plan.failures.append((f"{origin}:{doc.metadata.get('line', '?')}", str(doc.metadata["error"])))
+            return
+        plan.seen.add(doc.source)
+        entry = known.get(doc.source) or self.manifest.get(doc.source)
+        if entry is not None and entry.hash == doc.content_hash:
+            plan.unchanged += 1
+            return
+        chunks = self._chunk_document(doc, self._get_chunker())
+        if not chunks:
+            self._fail(plan, origin, "no text to index after loading")
+            return
+        plan.write.append(_Doc(doc, plan.root, origin, chunks, update=entry is not None))
+
+    def _fail(self, plan: _Plan, origin: str, reason: str) -> None:
+        plan.failed_origins.add(origin)
+        plan.seen.add(origin)
+        plan.failures.append((origin, reason))
+
+    def _get_chunker(self):
+        if self._chunker is None:
+            self._chunker = self._chunker_factory()
+        return self._chunker
+
+    # ---- 3. write ------------------------------------------------------------------------------
+    def _write(self, plan: _Plan, progress: Progress) -> int:
+        if not plan.write:
+            return 0
+        self._ensure_index(plan)
+        self.manifest.begin_writes((d.doc.source, d.doc.content_hash, d.root) for d in plan.write)
+        fault_point("after_journal")
+        remaining = {d.doc.source: len(d.chunks) for d in plan.write}
+        by_source = {d.doc.source: d for d in plan.write}
+        progress("total_chunks", sum(remaining.values()))
+        embedded = 0
+        batch: list[Chunk] = []
+        batch_size = max(1, self.cfg.ingest.batch_size)
+        for d in plan.write:
+            for chunk in d.chunks:
+                batch.append(chunk)
+                if len(batch) >= batch_size:
+                    embedded += self._flush_batch(batch, remaining, by_source, progress)
+                    batch = []
+        if batch:
+            embedded += self._flush_batch(batch, remaining, by_source, progress)
+        return embedded
+
+    def _flush_batch(self, batch: list[Chunk], remaining, by_source, progress: Progress) -> int:
+        dense, n_embedded = self._embed_unique([c.text for c in batch])
+        sparse = self.sparse.encode_documents([c.text for c in batch])
+        self.store.upsert(batch, dense, sparse)
+        fault_point("after_upsert")
+        progress("chunks", len(batch))
+        done: list[_Doc] = []
+        for c in batch:
+            remaining[c.source] -= 1
+            if remaining[c.source] == 0:
+                done.append(by_source[c.source])
+        for d in done:
+            if d.update:  # the older version (and any orphan of a crashed run) goes now
+                self.store.delete_where({"source": d.doc.source, "not": {"content_hash": d.doc.content_hash}})
+                fault_point("after_delete_old")
+        if done:
+            self.manifest.commit_docs(
+                DocEntry(d.doc.source, d.root, d.origin, d.doc.content_hash, tuple(c.chunk_id for c in d.chunks))
+                for d in done
+            )
+            fault_point("after_commit")
+        return n_embedded
+
+    def _embed_unique(self, texts: list[str]) -> tuple[np.ndarray, int]:
+        """Embed each distinct text once (identical content under two paths costs one embedding)."""
+        index: dict[str, int] = {}
+        order = [index.setdefault(t, len(index)) for t in texts]
+        unique = list(index)
+        vecs = self.embedder.embed(unique)
+        return vecs[order], len(unique)
+
+    def _ensure_index(self, plan: _Plan) -> None:
+        name, dim = self.embedder.name, self.embedder.dim
+        built_with = self.manifest.meta("embedder")
+        if built_with is not None and built_with != f"{name}:{dim}":
+            raise RagkitError(
+                f"the index at {self.cfg.index_path} was built with embedder {built_with}, but embedder.model is "
+                f"{name} ({dim}-d); vectors from two models cannot be mixed: use a new index (set `home` or "
+                "`store.path`) or switch embedder.model back"
+            )
+        self.store.ensure_collection(dim)
+        if built_with is None:
+            self.manifest.set_meta("embedder", f"{name}:{dim}")
+        if hasattr(self.sparse, "avgdl") and self.manifest.meta("bm25_avgdl") is None:
+            texts = [c.text for d in plan.write for c in d.chunks]
+            self.sparse.fit(texts)
+            self.manifest.set_meta("bm25_avgdl", repr(float(self.sparse.avgdl)))
+
+    # ---- 4. remove -----------------------------------------------------------------------------
+    def _remove_missing(self, plan: _Plan) -> tuple[int, int]:
+        if not self.cfg.ingest.delete_missing:
+            return 0, 0
+        gone = [
+            e for s, e in self.manifest.all(plan.root).items()
+            if s not in plan.seen and e.origin not in plan.failed_origins
+        ]
+        for e in gone:
+            self.store.delete_where({"source": e.source})
+            fault_point("after_remove")
+        self.manifest.remove(e.source for e in gone)
+        return len(gone), sum(len(e.chunk_ids) for e in gone)
+

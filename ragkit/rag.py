@@ -1,0 +1,139 @@
+"""The facade: `RAG` wires concrete backends from config (this file and cli/ are the only places
+that do). Everything is built lazily, on first use, so `RAG(cfg)` is cheap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ragkit.config import RagkitConfig, load_config
+from ragkit.types import IngestReport
+
+
+def _as_config(config: RagkitConfig | Mapping[str, Any] | str | Path | None) -> RagkitConfig:
+    if isinstance(config, RagkitConfig):
+        return config
+    if config is None:
+        return load_config()
+    if isinstance(config, (str, Path)):
+        return load_config(config)
+    return load_config(overrides=dict(config))
+
+
+class RAG:
+    """`rag.ingest(paths)`, `rag.search(question)`, `rag.ask(question)`, `rag.close()`."""
+
+    def __init__(self, config: RagkitConfig | Mapping[str, Any] | str | Path | None = None):
+        self.cfg = _as_config(config)
+        self._parts: dict[str, Any] = {}
+
+    # ---- lazily built parts ---------------------------------------------------------------------
+    def _part(self, name: str, build):
+        if name not in self._parts:
+            self._parts[name] = build()
+        return self._parts[name]
+
+    @property
+    def embedder(self):
+        return self._part("embedder", lambda: build_embedder(self.cfg))
+
+    @property
+    def manifest(self):
+        from ragkit.ingest.manifest import Manifest
+
+        return self._part("manifest", lambda: Manifest(self.cfg.index_path / "manifest.sqlite"))
+
+    @property
+    def store(self):
+        from ragkit.index.factory import build_store
+
+        return self._part("store", lambda: build_store(self.cfg))
+
+    @property
+    def sparse(self):
+        return self._part("sparse", lambda: build_sparse(self.cfg, self.manifest))
+
+    @property
+    def reranker(self):
+        return self._part("reranker", lambda: build_reranker(self.cfg))
+
+    @property
+    def retriever(self):
+        from ragkit.retrieve.retriever import Retriever
+
+        def build():
+            reranker = self.reranker if self.cfg.rerank.enabled else None
+            return Retriever(self.store, self.embedder, self.sparse, self.cfg.retrieval, reranker, self.cfg.rerank)
+
+        return self._part("retriever", build)
+
+    # ---- API -----------------------------------------------------------------------------------
+    def ingest(self, paths: Sequence[str | Path] | str | Path, progress=None) -> IngestReport:
+        from ragkit.ingest.chunking import build_chunker, chunk_document
+        from ragkit.ingest.loaders import load_path
+        from ragkit.ingest.lock import IndexLock
+        from ragkit.ingest.pipeline import Ingestor
+
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        lock = IndexLock(self.cfg.index_path / "ingest.lock", self.cfg.ingest.lock_timeout_s)
+        with lock:
+            ingestor = Ingestor(
+                self.cfg,
+                self.store,
+                self.embedder,
+                self.sparse,
+                self.manifest,
+                chunker_factory=lambda: build_chunker(
+                    self.cfg.chunking, self.embedder.count_tokens, self.embedder.max_tokens
+                ),
+                load_path=load_path,
+                chunk_document=chunk_document,
+            )
+            return ingestor.ingest(list(paths), progress=progress)
+
+    def search(self, question: str, *, filters: Mapping[str, Any] | None = None, top_k: int | None = None,
+               mode: str | None = None, rerank: bool | None = None):
+        return self.retriever.search(question, filters=dict(filters) if filters else None, top_k=top_k,
+                                     mode=mode, rerank=rerank)
+
+    def close(self) -> None:
+        for part in reversed(list(self._parts.values())):
+            close = getattr(part, "close", None)
+            if callable(close):
+                close()
+        self._parts.clear()
+
+    def __enter__(self) -> "RAG":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# ---- builders: config -> backend ---------------------------------------------------------------
+def build_embedder(cfg: RagkitConfig):
+    e = cfg.embedder
+    if e.provider == "openai":
+        from ragkit.models.embedders.openai import OpenAIEmbedder
+
+        return OpenAIEmbedder.from_config(e)
+    from ragkit.models.embedders.local import LocalEmbedder
+
+    return LocalEmbedder(e.model, batch_size=e.batch_size, device=e.device)
+
+
+def build_sparse(cfg: RagkitConfig, manifest):
+    from ragkit.index.sparse import BM25Encoder
+
+    enc = BM25Encoder()
+    avgdl = manifest.meta("bm25_avgdl")
+    if avgdl is not None:
+        enc.avgdl = float(avgdl)
+    return enc
+
+
+def build_reranker(cfg: RagkitConfig):
+    from ragkit.retrieve.rerank import CrossEncoderReranker
+
+    return CrossEncoderReranker.from_config(cfg.rerank)

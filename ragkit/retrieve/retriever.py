@@ -1,0 +1,94 @@
+"""One retrieval call: embed the query, build its BM25 vector, hybrid search with filters in the
+store (prefetch + server-side fusion), then rerank. Times every stage."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ragkit.types import ScoredChunk
+
+
+@dataclass
+class RetrievalResult:
+    query: str
+    candidates: list[ScoredChunk]  # first stage, fused, in rank order (up to top_k)
+    results: list[ScoredChunk]  # final: reranked top_n when a reranker ran, else the candidates
+    reranked: bool = False
+    rerank_note: str | None = None  # why reranking did not happen, when it did not
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: embed, search, rerank
+
+
+class Retriever:
+    def __init__(self, store, embedder, sparse, retrieval_cfg, reranker=None, rerank_cfg=None):
+        self.store = store
+        self.embedder = embedder
+        self.sparse = sparse
+        self.cfg = retrieval_cfg
+        self.reranker = reranker
+        self.rerank_cfg = rerank_cfg
+
+    def search(
+        self,
+        query: str,
+        *,
+        filters: dict[str, Any] | None = None,
+        top_k: int | None = None,
+        mode: str | None = None,
+        rerank: bool | None = None,
+        top_n: int | None = None,
+    ) -> RetrievalResult:
+        return self.search_batch([query], filters=filters, top_k=top_k, mode=mode, rerank=rerank, top_n=top_n)[0]
+
+    def search_batch(
+        self,
+        queries: Sequence[str],
+        *,
+        filters: dict[str, Any] | None = None,
+        top_k: int | None = None,
+        mode: str | None = None,
+        rerank: bool | None = None,
+        top_n: int | None = None,
+    ) -> list[RetrievalResult]:
+        mode = mode or self.cfg.mode
+        use_rerank = self._rerank_wanted(rerank)
+        first_k = max(top_k or self.cfg.top_k, self.rerank_cfg.candidates if use_rerank else 0)
+        t0 = time.perf_counter()
+        dense = self.embedder.embed(list(queries)) if mode in ("hybrid", "dense") else None
+        sparse = [self.sparse.encode_query(q) for q in queries] if mode in ("hybrid", "sparse") else None
+        t_embed = (time.perf_counter() - t0) / len(queries)
+        out: list[RetrievalResult] = []
+        for i, q in enumerate(queries):
+            t1 = time.perf_counter()
+            hits = self.store.search(
+                None if dense is None else np.asarray(dense[i]),
+                None if sparse is None else sparse[i],
+                top_k=first_k,
+                candidates=max(self.cfg.candidates, first_k),
+                filters=filters,
+                fusion=self.cfg.fusion if mode == "hybrid" else mode,
+                rrf_k=self.cfg.rrf_k,
+                dense_weight=self.cfg.dense_weight,
+            )
+            t_search = time.perf_counter() - t1
+            res = RetrievalResult(q, hits[: top_k or self.cfg.top_k], hits[: top_k or self.cfg.top_k])
+            res.timings = {"embed": t_embed, "search": t_search}
+            if use_rerank and hits:
+                t2 = time.perf_counter()
+                ranked = self.reranker.rerank(q, hits[: self.rerank_cfg.candidates], top_n or self.rerank_cfg.top_n)
+                res.timings["rerank"] = time.perf_counter() - t2
+                if getattr(self.reranker, "available", True):
+                    res.results, res.reranked = ranked, True
+                else:
+                    res.results = ranked
+                    res.rerank_note = getattr(self.reranker, "last_error", None) or "reranker unavailable"
+            out.append(res)
+        return out
+
+    def _rerank_wanted(self, rerank: bool | None) -> bool:
+        if self.reranker is None or self.rerank_cfg is None:
+            return False
+        return self.rerank_cfg.enabled if rerank is None else rerank
