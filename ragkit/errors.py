@@ -33,6 +33,10 @@ class StoreError(RagkitError):
     """The vector store refused an operation or is unreachable."""
 
 
+class IndexMismatchError(StoreError):
+    """An existing index was built with another embedder or vector dim than the one configured."""
+
+
 class FilterError(RagkitError):
     """A metadata filter is malformed or names an unknown field."""
 

@@ -26,6 +26,7 @@ class RAG:
     def __init__(self, config: RagkitConfig | Mapping[str, Any] | str | Path | None = None):
         self.cfg = _as_config(config)
         self._parts: dict[str, Any] = {}
+        self.last_stage_seconds: dict[str, float] = {}  # of the last ingest: load, chunk, embed, ...
 
     # ---- lazily built parts ---------------------------------------------------------------------
     def _part(self, name: str, build):
@@ -90,7 +91,10 @@ class RAG:
                 load_path=load_path,
                 chunk_document=chunk_document,
             )
-            return ingestor.ingest(list(paths), progress=progress)
+            try:
+                return ingestor.ingest(list(paths), progress=progress)
+            finally:
+                self.last_stage_seconds = dict(ingestor.stage_seconds)
 
     def search(self, question: str, *, filters: Mapping[str, Any] | None = None, top_k: int | None = None,
                mode: str | None = None, rerank: bool | None = None):

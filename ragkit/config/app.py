@@ -8,12 +8,20 @@ from ragkit.config.base import Section
 
 
 class AnswerConfig(Section):
-    prompt_version: str = "v1"
-    system_prompt: str | None = None  # override the versioned template
-    context_tokens: int = Field(3000, ge=100)  # budget for the context block
-    strict: bool = False  # drop sentences whose citations do not verify
+    # prompts
+    prompt_version: str = "v1"  # a key of ragkit.answer.prompts.PROMPTS
+    system_prompt: str | None = None  # overrides the versioned system prompt
+    context_tokens: int = Field(3000, ge=100)  # token budget of the context block (tiktoken)
+    # citations
+    strict: bool = False  # drop sentences whose citations do not verify, and say so
     min_support: float = Field(0.5, ge=0, le=1)  # citation support score to count as verified
-    abstain_min_rerank: float | None = None  # calibrated thresholds (bench/calibrate_abstention.py)
+    embedding_support: bool = True  # add embedding similarity to the lexical support score
+    # abstention before the call (thresholds calibrated by a script; None disables a check)
+    abstain_min_rerank: float | None = None
     abstain_min_fused: float | None = None
-    abstain_min_overlap: float = Field(0.0, ge=0, le=1)
-    max_sentences: int = Field(3, ge=1)  # extractive generator
+    abstain_min_dense: float | None = None
+    abstain_min_overlap: float | None = Field(None, ge=0, le=1)  # question terms in the top 3 chunks
+    abstain_min_window_overlap: float | None = Field(None, ge=0, le=1)  # ... in 2 consecutive sentences
+    abstain_min_name_overlap: float | None = Field(None, ge=0, le=1)
+    # extractive generator
+    max_sentences: int = Field(3, ge=1)

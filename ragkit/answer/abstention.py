@@ -1,0 +1,193 @@
+"""Abstention: before a model call, when retrieval evidence is weak; after it, when the model
+itself says it does not know.
+
+`evidence_features` gives the raw features (for calibration scripts); `should_abstain` applies
+configured thresholds to them; `is_abstention` recognises a model's own "I don't know".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from ragkit.answer.text import QUESTION_WORDS, content_stems, names, split_sentences, stem_words, stems_match
+from ragkit.types import ScoredChunk
+
+ABSTAIN_TEXT = "I don't have enough information."
+
+_LEAD = (
+    r"^(?:(?:sorry|unfortunately|i'm sorry|i am sorry|i apologi[sz]e|however|regrettably|i'm afraid|"
+    r"i am afraid|based on (?:the )?(?:provided |given |available )?(?:context|documents?|sources?|information)|"
+    r"according to (?:the )?(?:provided |given )?(?:context|documents?|sources?))[,:]?\s+)*"
+)
+_SUBJECT = r"(?:the |these |this |provided |given |available |supplied |retrieved )*(?:context|documents?|sources?|passages?|excerpts?|texts?|materials?|information)(?: provided| given| supplied| above)?"
+_PATTERNS = tuple(
+    re.compile(p)
+    for p in (
+        _LEAD + r"i (?:do not|don't|dont) (?:have|possess) (?:enough|sufficient|adequate|the|any|that|this)\b[^.]{0,40}\binformation",
+        _LEAD + r"i (?:do not|don't|dont) know\b",
+        _LEAD + r"i (?:do not|don't|dont) have (?:an|the|a|any) answer",
+        _LEAD + r"(?:there is|there's|i have|i found) (?:no|not enough|insufficient|no relevant)\b[^.]{0,30}\b(?:information|evidence|data|details|mention)",
+        _LEAD + r"(?:not enough|insufficient) (?:information|context|evidence)\b",
+        _LEAD + r"(?:i |it )?(?:cannot|can't|can not|could not|couldn't|am unable to|is not possible to|is impossible to|am not able to)\s+(?:be )?(?:answer|determine|find|tell|say|provide|answered|determined|confirm|identify|infer)",
+        _LEAD + _SUBJECT + r" (?:does|do|did) not (?:contain|provide|include|mention|say|specify|state|answer|address|cover|give|discuss|offer|have)",
+        _LEAD + _SUBJECT + r" (?:doesn't|don't|didn't|lacks?|is silent)",
+        _LEAD + r"(?:this|that|the answer|the question|it) (?:is|was) not (?:mentioned|specified|provided|stated|covered|answered|addressed|included|available|found|given|discussed)",
+        _LEAD + r"no (?:relevant |specific |such )?(?:information|answer|details|data) (?:is|was|were|are) (?:available|provided|given|found|mentioned|included)",
+        _LEAD + r"(?:the )?answer (?:is|was) not (?:in|found in|contained in|available in|present in)",
+    )
+)
+_EMBEDDED = re.compile(
+    r"\b(?:not|n't) (?:mentioned|specified|provided|stated|covered|included|found|given) in the (?:provided |given )?"
+    r"(?:context|documents?|sources?|passages?)"
+)
+
+
+def _normalise(text: str) -> str:
+    t = text.replace("’", "'").replace("‘", "'").replace("`", "'").lower()
+    t = re.sub(r"[*_#>]+", " ", t)  # markdown emphasis / quote markers
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def is_abstention(text: str) -> bool:
+    """Does this answer decline to answer? Recognises "I don't have enough information." and
+    near variants ("I don't know", "The context does not contain ...", "cannot answer from the
+    provided context") at the start of the answer or of a sentence of an answer that cites
+    nothing; an answer that merely mentions "information" is not an abstention."""
+    from ragkit.answer.citations import parse_citations  # local: citations imports this module
+
+    norm = _normalise(text)
+    if not norm:
+        return True
+    if norm.startswith(_normalise(ABSTAIN_TEXT).rstrip(".")):
+        return True
+    if parse_citations(text):
+        return False  # it cites something: an answer (maybe partial), not a refusal
+    for s in split_sentences(text):
+        sn = _normalise(s.text)
+        if any(p.search(sn) for p in _PATTERNS) or _EMBEDDED.search(sn):
+            return True
+    return False
+
+
+# ---- evidence features ----------------------------------------------------------------------------
+def _coverage(q_stems: list[str], stems: set[str]) -> float:
+    if not q_stems:
+        return 1.0
+    got = 0.0
+    for t in q_stems:
+        got += max((stems_match(t, s) for s in stems), default=0.0) if t not in stems else 1.0
+    return got / len(q_stems)
+
+
+def evidence_features(question: str, candidates: Sequence[ScoredChunk]) -> dict[str, float]:
+    """Raw evidence features for abstention, for a reranked (or fused) candidate list.
+
+    Keys (present only when computable): `n_candidates`; `score_top`, `score_margin` (the list's
+    own `.score`); `rerank_top`, `rerank_margin`, `fused_top`, `dense_top`, `sparse_top` (from
+    `.scores` of the first candidate(s)); `overlap_top1` (share of the question's content terms
+    in the best chunk, stemmed, title included), `overlap_top3` (in the union of the top 3),
+    `overlap_best` (best single chunk of the top 5), `sentence_overlap` (best single sentence of
+    the top 3), `name_overlap` (share of the question's capitalised names found in the top 3;
+    1.0 when it has none), `question_terms`.
+    """
+    feats: dict[str, float] = {"n_candidates": float(len(candidates))}
+    q_stems = list(dict.fromkeys(content_stems(question, drop=QUESTION_WORDS)))
+    feats["question_terms"] = float(len(q_stems))
+    if not candidates:
+        return feats
+    feats["score_top"] = float(candidates[0].score)
+    if len(candidates) > 1:
+        feats["score_margin"] = float(candidates[0].score - candidates[1].score)
+    for key in ("rerank", "fused", "dense", "sparse"):
+        vals = [c.scores[key] for c in candidates if key in (c.scores or {})]
+        if vals:
+            feats[f"{key}_top"] = float(max(vals))
+            if key == "rerank" and len(vals) > 1:
+                top2 = sorted(vals, reverse=True)[:2]
+                feats["rerank_margin"] = float(top2[0] - top2[1])
+    chunk_stems = [_chunk_stems(c) for c in candidates[:5]]
+    feats["overlap_top1"] = _coverage(q_stems, chunk_stems[0])
+    feats["overlap_top3"] = _coverage(q_stems, set().union(*chunk_stems[:3]))
+    feats["overlap_best"] = max(_coverage(q_stems, s) for s in chunk_stems)
+    best_sentence = best_window = 0.0
+    for c in candidates[:3]:
+        title = set(content_stems(c.chunk.title or ""))
+        sents = [set(content_stems(s.text)) for s in split_sentences(c.chunk.text)]
+        for i, st in enumerate(sents):
+            best_sentence = max(best_sentence, _coverage(q_stems, st))
+            best_window = max(best_window, _coverage(q_stems, st.union(title, *sents[i + 1:i + 2])))
+    feats["sentence_overlap"] = best_sentence
+    feats["window_overlap"] = best_window
+    q_names = list(dict.fromkeys(names(question)))
+    if q_names:
+        top_words = set()
+        for c in candidates[:3]:
+            top_words |= {w.lower() for w in re.findall(r"[^\W_]+", c.chunk.text + " " + (c.chunk.title or ""))}
+        stems_top = set().union(*chunk_stems[:3])
+        found = sum(1 for n in q_names if n in top_words or stem_words([n])[0] in stems_top)
+        feats["name_overlap"] = found / len(q_names)
+    else:
+        feats["name_overlap"] = 1.0
+    return feats
+
+
+def _chunk_stems(c: ScoredChunk) -> set[str]:
+    return set(content_stems(c.chunk.text + " " + (c.chunk.title or "")))
+
+
+@dataclass(frozen=True)
+class AbstentionThresholds:
+    """Minimums a candidate list must reach to be answered; None disables a check. A check whose
+    feature is absent (no reranker ran, say) is skipped."""
+
+    min_rerank: float | None = None
+    min_fused: float | None = None
+    min_dense: float | None = None
+    min_overlap: float | None = None  # on overlap_top3
+    min_window_overlap: float | None = None
+    min_name_overlap: float | None = None
+
+    @classmethod
+    def from_config(cls, cfg) -> "AbstentionThresholds":
+        """From an AnswerConfig (ragkit.config.app)."""
+        return cls(
+            min_rerank=cfg.abstain_min_rerank,
+            min_fused=cfg.abstain_min_fused,
+            min_dense=cfg.abstain_min_dense,
+            min_overlap=cfg.abstain_min_overlap,
+            min_window_overlap=cfg.abstain_min_window_overlap,
+            min_name_overlap=cfg.abstain_min_name_overlap,
+        )
+
+
+_CHECKS = (
+    ("min_rerank", "rerank_top", "top reranker score", "answer.abstain_min_rerank"),
+    ("min_fused", "fused_top", "top fused score", "answer.abstain_min_fused"),
+    ("min_dense", "dense_top", "top dense similarity", "answer.abstain_min_dense"),
+    ("min_overlap", "overlap_top3", "share of question terms found in the top chunks", "answer.abstain_min_overlap"),
+    ("min_window_overlap", "window_overlap", "best share of question terms in two consecutive sentences",
+     "answer.abstain_min_window_overlap"),
+    ("min_name_overlap", "name_overlap", "share of question names found in the top chunks", "answer.abstain_min_name_overlap"),
+)
+
+
+def should_abstain(
+    question: str,
+    candidates: Sequence[ScoredChunk],
+    thresholds: AbstentionThresholds,
+    features: dict[str, float] | None = None,
+) -> tuple[bool, str]:
+    """(True, reason) when the evidence is too weak to spend a model call on; (False, "") else.
+    Pass `features` when already computed by `evidence_features`."""
+    if not candidates:
+        return True, "retrieval returned no candidates"
+    feats = features if features is not None else evidence_features(question, candidates)
+    for attr, key, label, cfg_key in _CHECKS:
+        limit = getattr(thresholds, attr)
+        if limit is None or key not in feats:
+            continue
+        if feats[key] < limit:
+            return True, f"{label} {feats[key]:.3f} is below the threshold {limit:.3f} ({cfg_key})"
+    return False, ""

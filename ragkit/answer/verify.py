@@ -1,0 +1,315 @@
+"""Citation verification: does the chunk a sentence cites support what the sentence says?
+
+Support score (0..1) of a claim against a passage:
+  lexical  = share of the claim's content words (Snowball stems; a shared 6-letter prefix counts
+             0.8) found in the best window of up to 3 consecutive sentences of the passage (the
+             chunk's title counts as part of every window);
+  embedding (optional) = best cosine between the claim and a passage sentence or the passage,
+             rescaled from [EMB_LO, EMB_HI] to [0, 1];
+  score    = lexical, or LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * embedding.
+Hard failures, whatever the score: a number in the claim that the passage does not contain, or a
+capitalised name the passage does not contain. Sentences of the passage that read as
+instructions to the model (see injection.py) are not evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ragkit.answer.abstention import ABSTAIN_TEXT, is_abstention
+from ragkit.answer.citations import is_claim, resolve_citation, split_answer
+from ragkit.answer.injection import is_instruction_like
+from ragkit.answer.text import (
+    Sentence,
+    claim_numbers,
+    content_stems,
+    names,
+    number_forms,
+    split_sentences,
+    stem_words,
+    stems_match,
+    words,
+)
+from ragkit.answer.types import Citation, SentenceCheck, SupportResult, VerifiedAnswer
+from ragkit.types import Chunk, ScoredChunk
+
+EmbedFn = Callable[[list[str]], np.ndarray]
+
+WINDOW = 3
+LEXICAL_WEIGHT = 0.6
+EMB_LO = 0.4
+EMB_HI = 0.9
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A passage prepared for support checks (instruction-like sentences removed)."""
+
+    text: str
+    sentences: tuple[Sentence, ...]
+    stems: tuple[frozenset[str], ...]
+    title_stems: frozenset[str]
+    words: frozenset[str]
+    numbers: frozenset[str]
+
+
+def prepare_evidence(passage: str, title: str | None = None) -> Evidence:
+    sents = tuple(s for s in split_sentences(passage) if not is_instruction_like(s.text))
+    body = " ".join(s.text for s in sents)
+    extra = title or ""
+    return Evidence(
+        text=body,
+        sentences=sents,
+        stems=tuple(frozenset(content_stems(s.text)) for s in sents),
+        title_stems=frozenset(content_stems(extra)),
+        words=frozenset(w.lower() for w in words(body + " " + extra)),
+        numbers=frozenset(number_forms(body + " " + extra)),
+    )
+
+
+def _coverage(claim_stems: Sequence[str], stems: frozenset[str] | set[str]) -> float:
+    if not claim_stems:
+        return 1.0
+    got = 0.0
+    for t in claim_stems:
+        if t in stems:
+            got += 1.0
+        else:
+            got += max((stems_match(t, s) for s in stems), default=0.0)
+    return got / len(claim_stems)
+
+
+def _missing_names(claim: str, ev: Evidence) -> tuple[str, ...]:
+    missing = []
+    all_stems = set(ev.title_stems).union(*ev.stems) if ev.stems else set(ev.title_stems)
+    for n in dict.fromkeys(names(claim)):
+        if n in ev.words or stem_words([n])[0] in all_stems:
+            continue
+        missing.append(n)
+    return tuple(missing)
+
+
+def _missing_numbers(claim: str, ev: Evidence) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(raw for raw, forms in claim_numbers(claim) if not (forms & ev.numbers)))
+
+
+def support_against(
+    claim: str,
+    ev: Evidence,
+    *,
+    claim_vec: np.ndarray | None = None,
+    sentence_vecs: np.ndarray | None = None,
+    passage_vec: np.ndarray | None = None,
+) -> SupportResult:
+    """Support of `claim` by prepared evidence; vectors (L2-normalized) switch on the embedding
+    part: `sentence_vecs` rows align with `ev.sentences`."""
+    c_stems = list(dict.fromkeys(content_stems(claim)))
+    if not ev.sentences:
+        return SupportResult(0.0, 0.0, None, _missing_numbers(claim, ev), _missing_names(claim, ev), "", 0, 0)
+    per_sentence = [_coverage(c_stems, st | ev.title_stems) for st in ev.stems]
+    lexical = 0.0
+    for i in range(len(ev.sentences)):
+        window = set(ev.title_stems).union(*ev.stems[i:i + WINDOW])
+        lexical = max(lexical, _coverage(c_stems, window))
+    sims = None
+    emb = None
+    if claim_vec is not None and sentence_vecs is not None and len(sentence_vecs):
+        sims = sentence_vecs @ claim_vec
+        best = float(np.max(sims))
+        if passage_vec is not None:
+            best = max(best, float(passage_vec @ claim_vec))
+        emb = float(np.clip((best - EMB_LO) / (EMB_HI - EMB_LO), 0.0, 1.0))
+    score = lexical if emb is None else LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * emb
+    rank_key = [per_sentence[i] + (0.5 * float(sims[i]) if sims is not None else 0.0) for i in range(len(per_sentence))]
+    q = int(np.argmax(rank_key))
+    quote = ev.sentences[q]
+    return SupportResult(
+        score=round(float(score), 6),
+        lexical=round(float(lexical), 6),
+        embedding=None if emb is None else round(emb, 6),
+        missing_numbers=_missing_numbers(claim, ev),
+        missing_names=_missing_names(claim, ev),
+        quote=quote.text,
+        quote_start=quote.start,
+        quote_end=quote.end,
+    )
+
+
+def support_score(claim: str, passage: str, *, title: str | None = None, embed: EmbedFn | None = None) -> SupportResult:
+    """Support of one claim by one passage (see the module docstring)."""
+    ev = prepare_evidence(passage, title)
+    if embed is None or not ev.sentences:
+        return support_against(claim, ev)
+    vecs = np.asarray(embed([claim, ev.text, *[s.text for s in ev.sentences]]), dtype=np.float32)
+    return support_against(claim, ev, claim_vec=vecs[0], passage_vec=vecs[1], sentence_vecs=vecs[2:])
+
+
+class _Vectors:
+    """Embeddings for one verification call, computed in one batch and looked up by text."""
+
+    def __init__(self, embed: EmbedFn | None, texts: Sequence[str]):
+        self._vecs: dict[str, np.ndarray] = {}
+        uniq = list(dict.fromkeys(t for t in texts if t))
+        if embed is not None and uniq:
+            arr = np.asarray(embed(uniq), dtype=np.float32)
+            self._vecs = {t: arr[i] for i, t in enumerate(uniq)}
+
+    def get(self, text: str) -> np.ndarray | None:
+        return self._vecs.get(text)
+
+    def many(self, texts: Sequence[str]) -> np.ndarray | None:
+        if not self._vecs:
+            return None
+        return np.stack([self._vecs[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+
+
+def verify_answer(
+    answer: str,
+    chunks: Sequence[Chunk | ScoredChunk],
+    *,
+    min_support: float = 0.5,
+    strict: bool = False,
+    embed: EmbedFn | None = None,
+) -> VerifiedAnswer:
+    """Parse the answer's citations, resolve each to the context `chunks`, and check each cited
+    sentence against the chunk(s) it names.
+
+    A citation is verified iff it resolves (source in the context, page right) and its support
+    score >= `min_support` with no missing number or name. A claim sentence is supported iff one
+    of its citations verifies (or, with several citations, their chunks together support it).
+    Claim sentences with no citation are unsupported ("no citation"). `strict` drops unsupported
+    sentences and unverified citation markers from `text` and says so in `notes`.
+    """
+    ctx = [c.chunk if isinstance(c, ScoredChunk) else c for c in chunks]
+    if is_abstention(answer):
+        return VerifiedAnswer(text=answer.strip() or ABSTAIN_TEXT, original=answer, sentences=(), citations=(),
+                              abstained=True, strict=strict)
+    sentences = split_answer(answer)
+    evidence: dict[str, Evidence] = {}
+    resolved: list[list[tuple[object, list[Chunk], str | None]]] = []
+    for s in sentences:
+        row = []
+        for ref in s.refs:
+            hits, problem = resolve_citation(ref, ctx)
+            for c in hits:
+                if c.chunk_id not in evidence:
+                    evidence[c.chunk_id] = prepare_evidence(c.text, c.title)
+            row.append((ref, hits, problem))
+        resolved.append(row)
+    texts = [s.claim for s in sentences if s.refs]
+    for ev in evidence.values():
+        texts.append(ev.text)
+        texts.extend(x.text for x in ev.sentences)
+    vectors = _Vectors(embed, texts)
+
+    def check(claim: str, chunk: Chunk) -> SupportResult:
+        ev = evidence[chunk.chunk_id]
+        return support_against(
+            claim, ev, claim_vec=vectors.get(claim), passage_vec=vectors.get(ev.text),
+            sentence_vecs=vectors.many([x.text for x in ev.sentences]),
+        )
+
+    checks: list[SentenceCheck] = []
+    for s, row in zip(sentences, resolved):
+        claimish = is_claim(s.claim)
+        cits: list[Citation] = []
+        for ref, hits, problem in row:
+            cits.append(_cite(ref, hits, problem, s.claim, s.index, check, min_support))
+        if len(cits) > 1 and not any(c.verified for c in cits):
+            cits = _joint(s.claim, row, cits, evidence, min_support)
+        supported = (not claimish) or any(c.verified for c in cits)
+        reason = None
+        if not supported:
+            reason = "no citation" if not cits else "; ".join(c.reason or "" for c in cits if not c.verified)
+        best = max((c.support for c in cits), default=0.0)
+        checks.append(SentenceCheck(s.index, s.text, s.claim, claimish, supported, best, tuple(cits), reason))
+    citations = tuple(c for ch in checks for c in ch.citations)
+    if not strict:
+        return VerifiedAnswer(answer, answer, tuple(checks), citations, strict=False)
+    return _strict(answer, sentences, checks, citations)
+
+
+def _cite(ref, hits: list[Chunk], problem: str | None, claim: str, index: int, check, min_support: float) -> Citation:
+    if not hits:
+        return Citation(ref.source, ref.page, None, None, None, "", 0.0, False, problem, index, ref.raw)
+    results = [(check(claim, c), c) for c in hits]
+    res, chunk = max(results, key=lambda rc: (rc[0].hard_failure is None, rc[0].score))
+    reason = problem or res.hard_failure
+    if reason is None and res.score < min_support:
+        reason = f"support {res.score:.2f} is below min_support {min_support:.2f}: the source does not say this"
+    return Citation(
+        source=chunk.source, page=ref.page if ref.page is not None else chunk.page, chunk_id=chunk.chunk_id,
+        start=chunk.start + res.quote_start, end=chunk.start + res.quote_end, quote=res.quote,
+        support=res.score, verified=reason is None, reason=reason, sentence_index=index, raw=ref.raw,
+    )
+
+
+def _joint(claim: str, row, cits: list[Citation], evidence: dict[str, Evidence], min_support: float) -> list[Citation]:
+    """Several citations on one sentence, none enough alone: do their chunks support it together?"""
+    chunks = [c for (ref, hits, problem) in row if problem is None for c in hits]
+    if len(chunks) < 2:
+        return cits
+    text = " ".join(c.text for c in chunks)
+    res = support_score(claim, text, title=" ".join(c.title or "" for c in chunks))
+    if res.hard_failure or res.score < min_support:
+        return cits
+    ok_ids = {c.chunk_id for c in chunks}
+    return [
+        replace(c, verified=True, reason=None, support=max(c.support, res.score)) if c.chunk_id in ok_ids else c
+        for c in cits
+    ]
+
+
+def _strict(answer: str, sentences, checks: list[SentenceCheck], citations) -> VerifiedAnswer:
+    cut: list[tuple[int, int]] = []
+    dropped: list[int] = []
+    new_checks = []
+    removed_markers = 0
+    for s, ch in zip(sentences, checks):
+        if ch.is_claim and not ch.supported:
+            cut.append((s.start, s.end))
+            dropped.append(s.index)
+            new_checks.append(replace(ch, dropped=True))
+            continue
+        brackets: dict[tuple[int, int], bool] = {}
+        for c, ref in zip(ch.citations, s.refs):  # a bracket goes only when all its refs failed
+            key = (ref.start, ref.end)
+            brackets[key] = brackets.get(key, False) or c.verified
+        bad = [span for span, any_ok in brackets.items() if not any_ok]
+        cut.extend(bad)
+        removed_markers += len(bad)
+        new_checks.append(ch)
+    text = _cut(answer, cut)
+    notes = []
+    if dropped:
+        notes.append(f"strict: dropped {len(dropped)} sentence(s) whose citations did not verify")
+    if removed_markers:
+        notes.append(f"strict: removed {removed_markers} citation(s) that did not verify")
+    abstained = False
+    if not any(ch.is_claim and not ch.dropped for ch in new_checks):
+        if dropped:
+            text, abstained = ABSTAIN_TEXT, True
+            notes.append("strict: nothing supported remained, so the answer abstains")
+    return VerifiedAnswer(text, answer, tuple(new_checks), citations, abstained, True, tuple(dropped), tuple(notes))
+
+
+def _cut(text: str, spans: list[tuple[int, int]]) -> str:
+    out, prev = [], 0
+    for s, e in sorted(set(spans)):
+        if s < prev:
+            s = prev
+        if e <= s:
+            continue
+        out.append(text[prev:s])
+        prev = e
+    out.append(text[prev:])
+    joined = "".join(out)
+    joined = re.sub(r"[ \t]+", " ", joined)
+    joined = re.sub(r"[ \t]+([.,;:!?])", r"\1", joined)
+    joined = re.sub(r"\n[ \t]*(?=\n)", "\n", joined)
+    joined = re.sub(r"\n{3,}", "\n\n", joined)
+    return joined.strip()

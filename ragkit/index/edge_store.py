@@ -1,0 +1,277 @@
+"""EdgeStore: the embedded default, Qdrant Edge (`qdrant-edge-py`) in-process, on disk.
+
+Layout under the store's directory (``cfg.index_path / "edge"`` from `build_store`)::
+
+    shard/             the EdgeShard (segments + write-ahead log)
+    store_meta.json    index metadata (dim, embedder, payload keys, BM25 avgdl ...), atomically replaced
+
+Durability (measured, see tests/index/test_edge_durability.py): every `update` is written to the
+shard's WAL before it returns, so a process killed with SIGKILL right after `upsert` or
+`delete_*` returns loses nothing; on reopen the WAL is replayed. One `upsert_points` call (up to
+`upsert_batch` points) is applied whole or not at all. No explicit flush is needed for that;
+`flush()` persists segments (shortens WAL replay). Power loss is another matter (not tested).
+
+Concurrency: an open shard holds an exclusive lock on its WAL. A second open of the same
+directory, from another process or the same one, fails at once; `EdgeStore` reports it as
+`IndexLockedError`. So one process at a time: searches wait for an ingest to finish, and
+`close()` releases the lock.
+
+Search: points live in plain (appendable) segments unless `optimize()` builds an HNSW index.
+At SciFact size (5k-10k points) brute-force dense search takes about a millisecond, exact and
+with no indexing cost at ingest, so the store never optimizes on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ragkit.errors import IndexLockedError, StoreError
+from ragkit.index import schema
+from ragkit.index.base import Hit, StoreBase
+from ragkit.retrieve import filters as flt
+from ragkit.types import SparseVector
+
+META_FILE = "store_meta.json"
+SHARD_DIR = "shard"
+SCROLL_PAGE = 1024
+
+
+def _qe():
+    import qdrant_edge
+
+    return qdrant_edge
+
+
+class EdgeStore(StoreBase):
+    backend = "edge"
+
+    def __init__(self, path: str | Path, *, search_threads: int | None = None):
+        super().__init__()
+        self.path = Path(path).expanduser().resolve()
+        self.search_threads = search_threads
+        self._shard: Any = None
+
+    @property
+    def location(self) -> str:
+        return f"edge index {self.path}"
+
+    @property
+    def shard_path(self) -> Path:
+        return self.path / SHARD_DIR
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    def _exists(self) -> bool:
+        return (self.shard_path / "edge_config.json").is_file()
+
+    def _config(self, dim: int | None):
+        qe = _qe()
+        vectors = None if dim is None else {schema.DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)}
+        sparse = None if dim is None else {schema.SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}
+        return qe.EdgeConfig(vectors=vectors, sparse_vectors=sparse, max_search_threads=self.search_threads)
+
+    def _create(self, dim: int) -> None:
+        qe = _qe()
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._shard = self._call("create", lambda: qe.EdgeShard.create(str(self.shard_path), self._config(dim)))
+        self._ensure_payload_indexes()
+
+    def _open(self) -> None:
+        if self._shard is not None:
+            return
+        qe = _qe()
+        cfg = self._config(None) if self.search_threads else None
+        self._shard = self._call("open", lambda: qe.EdgeShard.load(str(self.shard_path), cfg))
+        self._ensure_payload_indexes()
+
+    def _ensure_payload_indexes(self) -> None:
+        qe = _qe()
+        kinds = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaType.Integer,
+                 "datetime": qe.PayloadSchemaType.Datetime}
+        have = set(self._shard.info().payload_schema)
+        for field, kind in schema.PAYLOAD_INDEXES.items():
+            if field not in have:
+                self._update(qe.UpdateOperation.create_field_index(field, kinds[kind]))
+
+    def _call(self, what: str, fn):
+        try:
+            return fn()
+        except Exception as exc:  # qdrant_edge raises plain Exception with the engine's message
+            msg = str(exc)
+            if "WouldBlock" in msg:
+                raise IndexLockedError(
+                    f"{self.location} is open in another process (or another store object in this one); "
+                    "Qdrant Edge allows one at a time. Wait for the other ingest/search to finish, or "
+                    "close() the other store."
+                ) from None
+            raise StoreError(f"{self.location}: {what} failed: {msg}") from None
+
+    def _update(self, op) -> None:
+        self._call("update", lambda: self._shard.update(op))
+
+    def flush(self) -> None:
+        if self._shard is not None:
+            self._call("flush", self._shard.flush)
+
+    def optimize(self) -> bool:
+        """Merge segments, drop deleted points and build HNSW where the engine's thresholds say so."""
+        self._ready()
+        return bool(self._call("optimize", self._shard.optimize))
+
+    def close(self) -> None:
+        if self._shard is not None:
+            shard, self._shard = self._shard, None
+            try:
+                shard.flush()
+            finally:
+                shard.close()
+        self._meta = None
+
+    # ---- metadata sidecar -----------------------------------------------------------------------
+    def _read_meta(self) -> dict[str, Any]:
+        p = self.path / META_FILE
+        if p.is_file():
+            try:
+                return json.loads(p.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise StoreError(f"{p}: index metadata unreadable ({exc}); delete the index and re-ingest") from None
+        # metadata lost (e.g. a crash between create and the first write): recover dim from the shard
+        try:
+            cfg = json.loads((self.shard_path / "edge_config.json").read_text(encoding="utf-8"))
+            return {schema.META_SCHEMA: schema.SCHEMA_VERSION, schema.META_DIM: cfg["vectors"][schema.DENSE]["size"],
+                    schema.META_PAYLOAD_KEYS: []}
+        except (OSError, ValueError, KeyError):
+            return {}
+
+    def _write_meta(self, meta: dict[str, Any]) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".meta-", dir=self.path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(meta, fh, indent=1, sort_keys=True)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path / META_FILE)
+            dfd = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    # ---- filters --------------------------------------------------------------------------------
+    def _native(self, node: flt.Node):
+        qe = _qe()
+        cond = self._cond(node)
+        return cond if isinstance(cond, qe.Filter) else qe.Filter(must=[cond])
+
+    def _cond(self, node: flt.Node):
+        qe = _qe()
+        if isinstance(node, flt.Const):  # only inside a tree: an always-true/false condition
+            never = qe.FieldCondition("source", match=qe.MatchAny([]))
+            return qe.Filter(must_not=[never]) if node.value else qe.Filter(must=[never])
+        if isinstance(node, flt.Bool):
+            kids = [self._cond(c) for c in node.children]
+            if node.op == "and":
+                return qe.Filter(must=kids)
+            if node.op == "or":
+                return qe.Filter(should=kids)
+            return qe.Filter(must_not=kids)
+        if node.kind == "eq":
+            return qe.FieldCondition(node.field, match=qe.MatchValue(node.value))
+        if node.kind == "in":
+            return qe.FieldCondition(node.field, match=qe.MatchAny(list(node.value)))
+        if node.kind == "empty":
+            return qe.IsEmptyCondition(node.field)
+        if node.kind == "range":
+            bounds = dict(node.value)
+            if any(isinstance(v, str) for v in bounds.values()):
+                return qe.FieldCondition(node.field, range=qe.RangeDateTime(**bounds))
+            return qe.FieldCondition(node.field, range=qe.RangeFloat(**{k: float(v) for k, v in bounds.items()}))
+        raise StoreError(f"filter condition {node.kind!r} on {node.field!r} reached the engine unexpanded")
+
+    # ---- writes ---------------------------------------------------------------------------------
+    def _upsert_points(self, ids: list[str], payloads: list[dict], dense: np.ndarray, sparse: Sequence[SparseVector]) -> None:
+        qe = _qe()
+        rows = dense.tolist()
+        points = [
+            qe.Point(pid, {schema.DENSE: row, schema.SPARSE: qe.SparseVector(list(sv.indices), list(sv.values))}, payload)
+            for pid, payload, row, sv in zip(ids, payloads, rows, sparse)
+        ]
+        self._update(qe.UpdateOperation.upsert_points(points))
+
+    def _delete_points(self, ids: list[str]) -> None:
+        self._update(_qe().UpdateOperation.delete_points(ids))
+
+    def _delete_filter(self, native) -> None:
+        self._update(_qe().UpdateOperation.delete_points_by_filter(native))
+
+    # ---- reads ----------------------------------------------------------------------------------
+    def _count(self, native) -> int:
+        self._ready()
+        qe = _qe()
+        return int(self._call("count", lambda: self._shard.count(qe.CountRequest(exact=True, filter=native))))
+
+    def _scroll(self, native, with_payload: bool, limit: int | None) -> Iterable[tuple[str, dict | None]]:
+        self._ready()
+        qe = _qe()
+        offset, left = None, limit
+        while left is None or left > 0:
+            page = SCROLL_PAGE if left is None else min(SCROLL_PAGE, left)
+            req = qe.ScrollRequest(offset=offset, limit=page, filter=native, with_payload=with_payload, with_vector=False)
+            records, offset = self._call("scroll", lambda: self._shard.scroll(req))
+            for r in records:
+                yield str(r.id), (dict(r.payload) if with_payload and r.payload is not None else None)
+            if left is not None:
+                left -= len(records)
+            if offset is None or not records:
+                return
+
+    def _retrieve(self, ids: list[str]) -> list[tuple[str, dict]]:
+        self._ready()
+        out = []
+        for i in range(0, len(ids), SCROLL_PAGE):
+            part = ids[i:i + SCROLL_PAGE]
+            recs = self._call("retrieve", lambda: self._shard.retrieve(part, with_payload=True, with_vector=False))
+            out.extend((str(r.id), dict(r.payload or {})) for r in recs)
+        return out
+
+    def _facet(self, field: str) -> list[Any]:
+        qe = _qe()
+        limit = max(self._count(None), 1)
+        resp = self._call("facet", lambda: self._shard.facet(qe.FacetRequest(field, limit=limit, exact=True)))
+        return [h.value for h in resp.hits]
+
+    def _query(self, specs: list[schema.QuerySpec], native) -> list[list[Hit]]:
+        self._ready()
+        qe = _qe()
+        reqs = [self._request(qe, s, native) for s in specs]
+        if len(reqs) == 1:
+            results = [self._call("query", lambda: self._shard.query(reqs[0]))]
+        else:
+            results = self._call("query", lambda: self._shard.query_batch(qe.QueryBatchRequest(reqs)))
+        return [[(str(p.id), float(p.score), dict(p.payload or {})) for p in res] for res in results]
+
+    def _request(self, qe, s: schema.QuerySpec, native):
+        dense = sparse = None
+        params = qe.SearchParams(exact=True) if s.exact else None
+        if s.dense is not None:
+            dense = qe.Query.Nearest(s.dense, using=schema.DENSE)
+        if s.sparse is not None:
+            sparse = qe.Query.Nearest(qe.SparseVector(list(s.sparse.indices), list(s.sparse.values)), using=schema.SPARSE)
+        if s.mode != "hybrid":
+            return qe.QueryRequest(limit=s.top_k, query=dense or sparse, filter=native, with_payload=True,
+                                   params=params if dense is not None else None)
+        prefetches = [
+            qe.Prefetch(limit=s.candidates, query=dense, filter=native, params=params),
+            qe.Prefetch(limit=s.candidates, query=sparse, filter=native),
+        ]
+        fusion = qe.Fusion.Dbsf() if s.fusion == "dbsf" else qe.Fusion.Rrf(k=s.rrf_k, weights=list(s.weights) if s.weights else None)
+        return qe.QueryRequest(limit=s.top_k, prefetches=prefetches, query=fusion, filter=native, with_payload=True)

@@ -1,0 +1,62 @@
+"""chunk_document: a Document's text pieces as Chunks with stable ids and the document's metadata."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Sequence
+
+from ragkit.protocols import Chunker
+from ragkit.types import Chunk, Document, TextPiece
+
+# Chunk ids are uuid5(CHUNK_NAMESPACE, "source|content_hash|index"): stable across runs.
+CHUNK_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "ragkit:chunk")
+
+
+def chunk_id(source: str, content_hash: str, index: int) -> str:
+    return str(uuid.uuid5(CHUNK_NAMESPACE, f"{source}|{content_hash}|{index}"))
+
+
+def section_breaks(doc: Document) -> list[int]:
+    """Offsets where the document's sections start: preferred cut points for the chunker."""
+    return [s.start for s in doc.sections if s.start > 0]
+
+
+def chunk_document(doc: Document, chunker: Chunker) -> list[Chunk]:
+    """Split one document and attach ids, page, section, title, dates and the content hash."""
+    split_many = getattr(chunker, "split_many", None)
+    if split_many is not None:
+        pieces = split_many([doc.text], [section_breaks(doc)])[0]
+    else:
+        pieces = chunker.split(doc.text)
+    return to_chunks(doc, pieces)
+
+
+def chunk_documents(docs: Sequence[Document], chunker: Chunker) -> list[list[Chunk]]:
+    """`chunk_document` for many documents, counting tokens in batches (much faster for many
+    small documents, e.g. a JSONL corpus)."""
+    split_many = getattr(chunker, "split_many", None)
+    if split_many is None:
+        return [chunk_document(d, chunker) for d in docs]
+    pieces = split_many([d.text for d in docs], [section_breaks(d) for d in docs])
+    return [to_chunks(d, p) for d, p in zip(docs, pieces)]
+
+
+def to_chunks(doc: Document, pieces: Sequence[TextPiece]) -> list[Chunk]:
+    return [
+        Chunk(
+            chunk_id=chunk_id(doc.source, doc.content_hash, i),
+            source=doc.source,
+            text=p.text,
+            start=p.start,
+            end=p.end,
+            index=i,
+            content_hash=doc.content_hash,
+            title=doc.title,
+            page=doc.page_at(p.start),
+            section=doc.section_at(p.start),
+            created=doc.created,
+            modified=doc.modified,
+            metadata=dict(doc.metadata),
+        )
+        for i, p in enumerate(pieces)
+    ]

@@ -1,0 +1,111 @@
+"""PDF (.pdf) with pypdf: one document, its pages as 1-based page spans.
+
+Encrypted files are opened only if the empty password works. A PDF whose pages hold no
+extractable text (a scan) is refused with a hint to OCR it.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Iterable
+
+from ragkit.errors import LoaderError
+from ragkit.ingest.loaders.base import file_dates, iso_date, read_bytes, sha256_hex
+from ragkit.types import Document, Span
+
+
+PLACEHOLDER_TITLES = frozenset({"untitled", "untitled document", "(anonymous)", "anonymous"})  # writers' defaults
+
+
+class PdfLoader:
+    suffixes = (".pdf",)
+
+    def load(self, path: Path, source: str) -> Iterable[Document]:
+        data = read_bytes(path, source)
+        if b"%PDF-" not in data[:1024]:
+            raise LoaderError(source, "not a PDF: no %PDF- header in the first 1024 bytes")
+        reader = _open(data, source)
+        parts: list[str] = []
+        pages: list[Span] = []
+        at = 0
+        try:
+            for number, page in enumerate(reader.pages, start=1):
+                text = (page.extract_text() or "").replace("\x00", "").strip()
+                if not text:
+                    continue  # an empty page gets no span
+                if parts:
+                    at += 2
+                pages.append(Span(at, at + len(text), number))
+                parts.append(text)
+                at += len(text)
+        except LoaderError:
+            raise
+        except Exception as exc:  # pypdf raises many types on malformed files
+            raise LoaderError(source, f"corrupt PDF: cannot read its pages ({type(exc).__name__}: {exc})") from None
+        if not parts:
+            raise LoaderError(source, "no text layer (scanned PDF?): no page has extractable text; OCR it first (e.g. ocrmypdf)")
+        info = _info(reader)
+        stat_created, stat_modified = file_dates(path)
+        return [
+            Document(
+                source,
+                "\n\n".join(parts),
+                sha256_hex(data),
+                title=info.get("title") or path.stem,
+                created=info.get("created") or stat_created,
+                modified=info.get("modified") or stat_modified,
+                pages=tuple(pages),
+                metadata={"page_count": len(reader.pages)},
+            )
+        ]
+
+
+def _open(data: bytes, source: str):
+    from pypdf import PasswordType, PdfReader
+    from pypdf.errors import DependencyError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+    except Exception as exc:
+        raise LoaderError(source, f"corrupt PDF: {type(exc).__name__}: {exc}") from None
+    if reader.is_encrypted:
+        try:
+            opened = reader.decrypt("")
+        except DependencyError as exc:
+            raise LoaderError(
+                source,
+                f"encrypted PDF: trying the empty password needs an extra package ({exc}); "
+                "pip install cryptography, or decrypt the file first (qpdf --decrypt)",
+            ) from None
+        except Exception as exc:
+            raise LoaderError(source, f"encrypted PDF that cannot be decrypted: {type(exc).__name__}: {exc}") from None
+        if opened == PasswordType.NOT_DECRYPTED:
+            raise LoaderError(
+                source,
+                "encrypted PDF: a password is needed; decrypt it first (qpdf --password=... --decrypt in.pdf out.pdf) "
+                "or exclude it from the ingest paths",
+            )
+    return reader
+
+
+def _info(reader) -> dict[str, str]:
+    """Title and dates from the PDF's document information, where present and well-formed."""
+    out: dict[str, str] = {}
+    try:
+        meta = reader.metadata
+    except Exception:
+        return out
+    if not meta:
+        return out
+    for key, attr in (("title", "title"), ("created", "creation_date"), ("modified", "modification_date")):
+        try:
+            value = getattr(meta, attr)
+        except Exception:  # malformed date strings raise in pypdf
+            continue
+        if key == "title":
+            if isinstance(value, str) and value.strip() and value.strip().lower() not in PLACEHOLDER_TITLES:
+                out["title"] = value.strip()
+        elif (iso := iso_date(value)) is not None:
+            out[key] = iso
+    return out

@@ -1,0 +1,44 @@
+"""One provider config section -> one LLM provider (built cheaply; clients load on first call)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ragkit.config.orchestrate import ProviderConfig
+from ragkit.errors import ConfigError
+from ragkit.models.llm.base import GenerationContext
+from ragkit.models.llm.extractive_provider import ExtractiveAnswerFn
+from ragkit.models.prices import PriceTable
+from ragkit.types import Completion, Message
+
+
+def build_llm(cfg: ProviderConfig, *, extractive_answer: ExtractiveAnswerFn | None = None,
+              prices: PriceTable | None = None):
+    """The provider for `cfg`; `context_window` defaults to the price table's value for the model."""
+    window = cfg.context_window or (prices.context_window(cfg.model) if prices is not None else None)
+    if cfg.provider == "openai":
+        from ragkit.models.llm.openai_provider import OpenAIProvider
+
+        return OpenAIProvider(cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env, timeout_s=cfg.timeout_s,
+                              context_window=window)
+    if cfg.provider == "anthropic":
+        from ragkit.models.llm.anthropic_provider import AnthropicProvider
+
+        return AnthropicProvider(cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env,
+                                 timeout_s=cfg.timeout_s, context_window=window)
+    if cfg.provider == "extractive":
+        from ragkit.models.llm.extractive_provider import ExtractiveProvider
+
+        return ExtractiveProvider(extractive_answer, model=cfg.model)
+    raise ConfigError(f"llm provider {cfg.provider!r} is unknown: use extractive, openai or anthropic")
+
+
+def call_llm(llm: Any, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+             timeout_s: float | None = None, context: GenerationContext | None = None) -> Completion:
+    """Call any `LLM`, passing the optional keywords only to providers that declare them."""
+    extra: dict[str, Any] = {}
+    if timeout_s is not None and getattr(llm, "accepts_timeout", False):
+        extra["timeout_s"] = timeout_s
+    if getattr(llm, "accepts_context", False):
+        extra["context"] = context
+    return llm.complete(messages, max_tokens=max_tokens, temperature=temperature, **extra)

@@ -1,0 +1,123 @@
+"""OpenAI Chat Completions through the official SDK; `base_url` serves any OpenAI-compatible server.
+
+The SDK's own retries are off (max_retries=0): ragkit's orchestration layer is the only retry loop.
+The key comes from the environment variable `api_key_env` (default OPENAI_API_KEY); a local
+OpenAI-compatible server (vLLM, llama.cpp, Ollama) at `base_url` may run without one.
+OpenAI caches long prompt prefixes on its own; `prompt_tokens_details.cached_tokens` is read as
+cache-read tokens (they are inside `prompt_tokens`, so they are subtracted from the input count).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Sequence
+
+from ragkit.errors import ContentFilteredError, MalformedResponseError
+from ragkit.models.llm.base import api_key_from_env, estimate_prompt_tokens
+from ragkit.models.llm.errors_map import map_exception
+from ragkit.types import Completion, Message, Usage
+
+# reasoning models take max_completion_tokens and only the default temperature
+_REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+
+
+def is_reasoning_model(model: str) -> bool:
+    return model.startswith(_REASONING_PREFIXES)
+
+
+def chat_params(model: str, messages: Sequence[Message], max_tokens: int, temperature: float) -> dict[str, Any]:
+    """The Chat Completions request body for `messages` (stable prefix first, as given)."""
+    params: dict[str, Any] = {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages]}
+    if is_reasoning_model(model):
+        params["max_completion_tokens"] = max_tokens
+    else:
+        params["max_tokens"] = max_tokens
+        params["temperature"] = temperature
+    return params
+
+
+def usage_from_openai(usage: Any) -> Usage | None:
+    """Usage from the response's `usage` block; None when the server sent none."""
+    if usage is None:
+        return None
+    prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = int(getattr(details, "cached_tokens", 0) or 0) if details is not None else 0
+    written = int(getattr(details, "cache_write_tokens", 0) or 0) if details is not None else 0
+    return Usage(
+        input_tokens=max(0, prompt - cached - written),
+        output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cache_read_tokens=cached,
+        cache_write_tokens=written,
+    )
+
+
+class OpenAIProvider:
+    provider = "openai"
+    accepts_context = False
+    accepts_timeout = True
+
+    def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str | None = None,
+                 timeout_s: float = 30.0, context_window: int | None = None):
+        self.model = model
+        self.base_url = base_url
+        self.api_key_env = api_key_env
+        self.timeout_s = timeout_s
+        self.context_window = context_window
+        self._client = None
+        self._key: str | None = None
+        self._lock = threading.Lock()
+
+    def _get_client(self):
+        with self._lock:
+            if self._client is None:
+                import openai
+
+                # a local OpenAI-compatible server may need no key unless api_key_env names one
+                required = self.base_url is None or self.api_key_env is not None
+                self._key = api_key_from_env("openai", self.api_key_env, required=required)
+                self._client = openai.OpenAI(api_key=self._key or "no-key", base_url=self.base_url,
+                                             max_retries=0, timeout=self.timeout_s)
+            return self._client
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+                 timeout_s: float | None = None) -> Completion:
+        import openai
+
+        client = self._get_client()
+        params = chat_params(self.model, messages, max_tokens, temperature)
+        t0 = time.perf_counter()
+        try:
+            resp = client.chat.completions.create(**params, timeout=timeout_s or self.timeout_s)
+        except Exception as exc:  # every SDK failure becomes a typed ProviderError
+            raise map_exception(exc, openai, provider=self.provider, model=self.model, secrets=[self._key]) from None
+        latency = time.perf_counter() - t0
+        try:
+            choice = resp.choices[0]
+            text = choice.message.content or ""
+            finish = choice.finish_reason or "stop"
+            refusal = getattr(choice.message, "refusal", None)
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise MalformedResponseError(f"openai model {self.model!r}: response without choices ({exc})",
+                                         provider=self.provider, model=self.model) from None
+        if finish == "content_filter" or refusal:
+            raise ContentFilteredError(
+                f"openai model {self.model!r}: the answer was withheld by the content filter"
+                + (f" (refusal: {refusal[:120]})" if refusal else ""),
+                provider=self.provider, model=self.model)
+        usage = usage_from_openai(getattr(resp, "usage", None))
+        if usage is None:  # some compatible servers send none: estimate rather than record zero
+            from ragkit.models.tokens import count_tokens, encoding_for_model
+
+            enc = encoding_for_model(self.model)
+            usage = Usage(estimate_prompt_tokens(messages, lambda t: count_tokens(t, enc)), count_tokens(text, enc))
+        return Completion(text=text, model=getattr(resp, "model", None) or self.model, provider=self.provider,
+                          finish_reason=finish, usage=usage, latency_s=latency)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+            self._client = None
+            self._key = None

@@ -1,0 +1,274 @@
+"""Cross-encoder reranker (sentence-transformers `CrossEncoder`), with an explicit offline fallback.
+
+The constructor is cheap; the weights (and torch) load on the first `rerank`. The model is any
+sentence-transformers CrossEncoder: a local directory, or a hub id that must already be in the
+Hugging Face cache — loading never touches the network, so a missing model fails at once
+instead of hanging on retries.
+
+When the weights cannot be loaded, `rerank` logs one warning that says so, names the config key
+`rerank.model` and the ways to provide weights, and returns the first-stage order cut to top_n
+(`available` is then False and `last_error` holds the message); with `required=True` it raises
+`ModelLoadError` with that message instead.
+
+Final order (`combine`):
+  rrf      — reciprocal rank fusion of the reranker's ranking and the first-stage ranking (default)
+  replace  — the reranker's ranking alone
+  weighted — weight × minmax(reranker scores) + (1 - weight) × minmax(first-stage scores)
+The candidates' input order is taken as the first-stage ranking. Each returned ScoredChunk keeps
+the candidate's per-stage scores plus "first_stage", "rerank" and "final" (= its `score`), and
+rank 1..n.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Sequence
+
+import numpy as np
+
+from ragkit.errors import ModelLoadError
+from ragkit.retrieve.fusion import minmax, rrf
+from ragkit.types import ScoredChunk
+
+if TYPE_CHECKING:
+    from ragkit.config.data import RerankConfig
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "cross-encoder/ms-marco-MiniLM-L-6-v2"
+Combine = Literal["rrf", "replace", "weighted"]
+_COMBINES = ("rrf", "replace", "weighted")
+
+
+def _looks_like_path(model: str) -> bool:
+    return model.startswith(("/", "./", "../", "~", ".\\")) or (len(model) > 2 and model[1] == ":") or model == "."
+
+
+def weights_missing_message(model: str, reason: str, required: bool) -> str:
+    """The one message for unloadable reranker weights: what failed, the config key, the remedies."""
+    tail = (
+        "rerank.required is true, so this is an error."
+        if required
+        else "Continuing WITHOUT reranking: results keep the first-stage order."
+    )
+    return (
+        f"The reranker weights for {model!r} could not be loaded ({reason}). "
+        "Set the config key `rerank.model` to a local directory holding a sentence-transformers "
+        f"CrossEncoder, or pre-download {model!r} into the Hugging Face cache (e.g. "
+        f"`huggingface-cli download {model}` where the hub is reachable, then copy the cache), "
+        "or set `rerank.enabled: false` to turn reranking off. " + tail
+    )
+
+
+class CrossEncoderReranker:
+    """`Reranker` backend over a sentence-transformers CrossEncoder."""
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        batch_size: int = 32,
+        max_length: int | None = None,
+        combine: Combine = "rrf",
+        rrf_k: int = 60,
+        weight: float = 0.5,
+        device: str = "cpu",
+        required: bool = False,
+        cache_folder: str | None = None,
+    ):
+        if combine not in _COMBINES:
+            raise ValueError(f"rerank.combine must be one of {_COMBINES}, got {combine!r}")
+        if batch_size < 1:
+            raise ValueError(f"rerank.batch_size must be >= 1, got {batch_size}")
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(f"rerank.weight must be in [0, 1], got {weight}")
+        self.model_name = model
+        self.batch_size = batch_size
+        self.combine: Combine = combine
+        self.rrf_k = rrf_k
+        self.weight = weight
+        self.device = device
+        self.required = required
+        self.cache_folder = cache_folder
+        self._max_length = max_length
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self.status: Literal["not_loaded", "ready", "unavailable"] = "not_loaded"
+        self.last_error: str | None = None
+
+    @classmethod
+    def from_config(cls, cfg: "RerankConfig", *, device: str = "cpu") -> "CrossEncoderReranker":
+        return cls(
+            cfg.model,
+            batch_size=cfg.batch_size,
+            max_length=cfg.max_length,
+            combine=cfg.combine,
+            rrf_k=cfg.rrf_k,
+            weight=cfg.weight,
+            device=device,
+            required=cfg.required,
+        )
+
+    # ---- loading --------------------------------------------------------------------------------
+    def load(self) -> Any | None:
+        """The loaded CrossEncoder, or None when the weights are unavailable (warned once).
+
+        Raises ModelLoadError instead when `required`. A failure is remembered: later calls do not
+        retry (and do not warn again) until `close()`.
+        """
+        with self._lock:
+            if self.status == "ready":
+                return self._model
+            if self.status == "unavailable":
+                if self.required:
+                    raise ModelLoadError(self.last_error or "reranker unavailable")
+                return None
+            try:
+                self._model = self._load_cross_encoder()
+                self.status = "ready"
+                self.last_error = None
+                return self._model
+            except Exception as exc:  # any failure to load is "weights unavailable"
+                reason = self._reason(exc)
+                self.status = "unavailable"
+                self.last_error = weights_missing_message(self.model_name, reason, self.required)
+                if self.required:
+                    raise ModelLoadError(self.last_error) from None
+                log.warning(self.last_error)
+                return None
+
+    def _reason(self, exc: Exception) -> str:
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        from_hub = not Path(self.model_name).expanduser().exists()
+        if from_hub and isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+            try:
+                from huggingface_hub.constants import HF_HUB_CACHE
+
+                where = f" ({HF_HUB_CACHE})"
+            except Exception:
+                where = ""
+            return (
+                f"it is not a local directory and not in the Hugging Face cache{where}; "
+                "ragkit never downloads weights at run time"
+            )
+        return f"{type(exc).__name__}: {first_line}".rstrip(": ")
+
+    def _load_cross_encoder(self):
+        spec = self.model_name
+        local = Path(spec).expanduser()
+        if local.exists():
+            spec = str(local)
+            if not local.is_dir():
+                raise FileNotFoundError(f"{local} is a file, not a model directory")
+        elif _looks_like_path(spec):
+            raise FileNotFoundError(f"no such directory: {local}")
+        from sentence_transformers import CrossEncoder  # heavy: torch + transformers
+
+        kwargs: dict[str, Any] = {"device": self.device, "local_files_only": True}
+        if self._max_length is not None:
+            kwargs["max_length"] = self._max_length
+        if self.cache_folder is not None:
+            kwargs["cache_folder"] = self.cache_folder
+        return CrossEncoder(spec, **kwargs)
+
+    @property
+    def available(self) -> bool:
+        """True when the weights load (loads them on first access); False when they cannot."""
+        try:
+            return self.load() is not None
+        except ModelLoadError:
+            return False
+
+    @property
+    def max_length(self) -> int | None:
+        """Word pieces per (query, passage) pair: the configured value, else the model's own window."""
+        if self._max_length is not None:
+            return self._max_length
+        model = self._model if self.status == "ready" else None
+        return int(model.max_seq_length) if model is not None else None
+
+    # ---- scoring --------------------------------------------------------------------------------
+    def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
+        """Cross-encoder scores of (query, passage) pairs, batched and truncated to the window.
+
+        Raises ModelLoadError when the weights are unavailable (scores cannot be made up).
+        """
+        if not passages:
+            return np.zeros(0, dtype=np.float32)
+        model = self.load()
+        if model is None:
+            raise ModelLoadError(self.last_error or "reranker unavailable")
+        scores = model.predict(
+            [(query, p) for p in passages],
+            batch_size=self.batch_size,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+        )
+        return np.asarray(scores, dtype=np.float32).reshape(-1)
+
+    def rerank(self, query: str, candidates: Sequence[ScoredChunk], top_n: int) -> list[ScoredChunk]:
+        if top_n < 1:
+            raise ValueError(f"top_n must be >= 1, got {top_n}")
+        cands = list(candidates)
+        if not cands:
+            return []
+        model = self.load()
+        first = np.array([c.score for c in cands], dtype=np.float64)
+        if model is None:  # weights unavailable: first-stage order, marked as not reranked
+            return [
+                _restamp(c, float(c.score), r, {"first_stage": float(c.score), "final": float(c.score)})
+                for r, c in enumerate(cands[:top_n], start=1)
+            ]
+        ce = self.score(query, [c.chunk.text for c in cands]).astype(np.float64)
+        final, order = combine_scores(first, ce, self.combine, rrf_k=self.rrf_k, weight=self.weight)
+        out = []
+        for r, i in enumerate(order[:top_n], start=1):
+            c = cands[i]
+            extra = {"first_stage": float(first[i]), "rerank": float(ce[i]), "final": float(final[i])}
+            out.append(_restamp(c, float(final[i]), r, extra))
+        return out
+
+    def close(self) -> None:
+        """Release the model; the next use loads (or retries loading) again."""
+        with self._lock:
+            self._model = None
+            self.status = "not_loaded"
+            self.last_error = None
+
+
+def combine_scores(
+    first_stage: np.ndarray,
+    rerank: np.ndarray,
+    combine: str,
+    *,
+    rrf_k: int = 60,
+    weight: float = 0.5,
+) -> tuple[np.ndarray, list[int]]:
+    """(final score per candidate, candidate indices best first). The first stage is in rank order.
+
+    Ties in `rrf` go to the reranker's order (its ranking is listed first), then first-stage order.
+    """
+    n = len(first_stage)
+    if combine == "replace":
+        final = np.asarray(rerank, dtype=np.float64)
+        order = [int(i) for i in np.argsort(-final, kind="stable")]
+        return final, order
+    if combine == "rrf":
+        ce_order = np.argsort(-np.asarray(rerank, dtype=np.float64), kind="stable")  # best first
+        fused = rrf([[int(i) for i in ce_order], list(range(n))], k=rrf_k)
+        final = np.zeros(n, dtype=np.float64)
+        for i, s in fused:
+            final[i] = s
+        return final, [i for i, _ in fused]
+    if combine == "weighted":
+        final = weight * minmax(rerank) + (1.0 - weight) * minmax(first_stage)
+        order = [int(i) for i in np.argsort(-final, kind="stable")]
+        return final, order
+    raise ValueError(f"combine must be one of {_COMBINES}, got {combine!r}")
+
+
+def _restamp(c: ScoredChunk, score: float, rank: int, extra: dict[str, float]) -> ScoredChunk:
+    return dataclasses.replace(c, score=score, rank=rank, scores={**c.scores, **extra})

