@@ -114,3 +114,8 @@ class AllModelsFailedError(RagkitError):
     def __init__(self, message: str, errors: list[ProviderError] | None = None):
         super().__init__(message)
         self.errors = errors or []
+
+
+# ---- evaluation ------------------------------------------------------------------------------
+class SuiteError(ConfigError):
+    """An eval suite file is malformed or names data that is missing. The message says which key or path."""

@@ -43,17 +43,35 @@ class SparseEncoder(Protocol):
 
 @runtime_checkable
 class VectorStore(Protocol):
-    """Qdrant-shaped store: named dense vector + sparse `bm25` vector (IDF modifier) + payload."""
+    """Qdrant-shaped store: named dense vector + sparse `bm25` vector (IDF modifier) + payload.
 
-    def ensure_collection(self, dim: int) -> None: ...
+    Backends: ragkit.index.EdgeStore, ragkit.index.QdrantStore (see ragkit/index/base.py for the
+    semantics of each method; filters are the dict spec of ragkit.retrieve.filters).
+    """
+
+    def ensure_collection(self, dim: int, embedder: str | None = None) -> None: ...
+
+    def exists(self) -> bool: ...
 
     def upsert(self, chunks: Sequence[Chunk], dense: np.ndarray, sparse: Sequence[SparseVector]) -> None: ...
 
     def delete_ids(self, chunk_ids: Sequence[str]) -> None: ...
 
-    def delete_where(self, filters: dict[str, Any]) -> None: ...
+    def delete_where(self, filters: dict[str, Any]) -> int: ...  # how many points matched
 
     def count(self, filters: dict[str, Any] | None = None) -> int: ...
+
+    def ids_where(self, filters: dict[str, Any] | None = None) -> list[str]: ...
+
+    def chunks_where(self, filters: dict[str, Any] | None = None, limit: int | None = None) -> list[Chunk]: ...
+
+    def get(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
+
+    def sources(self) -> list[str]: ...
+
+    def meta(self) -> dict[str, Any]: ...
+
+    def update_meta(self, values: dict[str, Any]) -> None: ...
 
     def search(
         self,
@@ -65,7 +83,27 @@ class VectorStore(Protocol):
         filters: dict[str, Any] | None = None,
         fusion: str = "rrf",
         rrf_k: int = 60,
+        dense_weight: float = 0.5,
+        branch_scores: bool = False,
+        exact: bool | None = None,
     ) -> list[ScoredChunk]: ...
+
+    def search_batch(
+        self,
+        dense: np.ndarray | None,
+        sparse: Sequence[SparseVector] | None,
+        *,
+        top_k: int,
+        candidates: int,
+        filters: dict[str, Any] | None = None,
+        fusion: str = "rrf",
+        rrf_k: int = 60,
+        dense_weight: float = 0.5,
+        branch_scores: bool = False,
+        exact: bool | None = None,
+    ) -> list[list[ScoredChunk]]: ...
+
+    def flush(self) -> None: ...
 
     def close(self) -> None: ...
 

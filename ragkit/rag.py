@@ -68,6 +68,24 @@ class RAG:
 
         return self._part("retriever", build)
 
+    @property
+    def gateway(self):
+        from ragkit.orchestrate import build_gateway
+
+        def build():
+            from ragkit.answer.extractive import extractive_answer
+
+            n = self.cfg.answer.max_sentences
+            embedder = self.embedder if self.cfg.cache.semantic else None
+            return build_gateway(self.cfg, extractive_answer=lambda q, chunks: extractive_answer(q, chunks, n),
+                                 embedder=embedder)
+
+        return self._part("gateway", build)
+
+    def index_version(self) -> str:
+        """Changes whenever an ingest changes the index; caches compare it."""
+        return f"{self.cfg.index_path}:{self.manifest.generation}"
+
     # ---- API -----------------------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path] | str | Path, progress=None) -> IngestReport:
         from ragkit.ingest.chunking import build_chunker, chunk_document
@@ -100,6 +118,20 @@ class RAG:
                mode: str | None = None, rerank: bool | None = None):
         return self.retriever.search(question, filters=dict(filters) if filters else None, top_k=top_k,
                                      mode=mode, rerank=rerank)
+
+    def ask(self, question: str, *, filters: Mapping[str, Any] | None = None, top_k: int | None = None):
+        """A grounded answer with verified citations, or "I don't have enough information."."""
+        from ragkit.answer.ask import AskDeps, ask
+
+        deps = AskDeps(
+            retriever=self.retriever,
+            gateway=self.gateway,
+            answer_cfg=self.cfg.answer,
+            model_hint=self.cfg.llm.small.model,
+            index_version=self.index_version,
+            embed=self.embedder.embed,
+        )
+        return ask(deps, question, filters=filters, top_k=top_k)
 
     def close(self) -> None:
         for part in reversed(list(self._parts.values())):

@@ -78,6 +78,9 @@ def _remove_spans(text: str, spans: list[tuple[int, int]]) -> str:
             continue
         out.append(text[prev:s])
         prev = e
+        # "Claim. [Source: a]." -> "Claim." rather than "Claim.."
+        if text[:s].rstrip()[-1:] in (".", "!", "?") and text[e:].lstrip()[:1] == "." and text[e:].lstrip()[:2] != "..":
+            prev = e + (len(text[e:]) - len(text[e:].lstrip())) + 1
     out.append(text[prev:])
     joined = "".join(out)
     joined = re.sub(r"[ \t]+", " ", joined)

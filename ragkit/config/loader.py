@@ -24,6 +24,8 @@ from ragkit.config.orchestrate import BudgetConfig, CacheConfig, LedgerConfig, L
 from ragkit.errors import ConfigError
 
 ENV_PREFIX = "RAGKIT_"
+# RAGKIT_* variables that are not settings: the config file path, test and benchmark switches
+NOT_SETTINGS = frozenset({"RAGKIT_CONFIG", "RAGKIT_FAULT", "RAGKIT_FAULT_SEEN", "RAGKIT_SHARED_DIR"})
 _SECRET_KEY = re.compile(r"(api_key|secret|password|token)$", re.I)
 
 
@@ -100,7 +102,7 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
     """RAGKIT_STORE__URL=http://... -> {"store": {"url": "http://..."}}; values parsed as YAML scalars."""
     out: dict[str, Any] = {}
     for name, raw in env.items():
-        if not name.startswith(ENV_PREFIX) or name == "RAGKIT_CONFIG":
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
         keys = [k.lower() for k in name[len(ENV_PREFIX):].split("__") if k]
         if not keys:

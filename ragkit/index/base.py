@@ -66,6 +66,12 @@ class StoreBase:
     def flush(self) -> None: ...
     def close(self) -> None: ...
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # ---- collection and metadata ----------------------------------------------------------------
     @property
     def location(self) -> str:

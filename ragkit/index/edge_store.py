@@ -12,9 +12,11 @@ shard's WAL before it returns, so a process killed with SIGKILL right after `ups
 `flush()` persists segments (shortens WAL replay). Power loss is another matter (not tested).
 
 Concurrency: an open shard holds an exclusive lock on its WAL. A second open of the same
-directory, from another process or the same one, fails at once; `EdgeStore` reports it as
-`IndexLockedError`. So one process at a time: searches wait for an ingest to finish, and
-`close()` releases the lock.
+directory, from another process or the same one, fails at once (the engine's WouldBlock);
+`EdgeStore` reports it as `IndexLockedError`, after retrying for `lock_timeout` seconds if set.
+So one process at a time, readers included: a search process and an ingest exclude each other
+for as long as either keeps its store open, and `close()` releases the lock. The store opens
+lazily on first use.
 
 Search: points live in plain (appendable) segments unless `optimize()` builds an HNSW index.
 At SciFact size (5k-10k points) brute-force dense search takes about a millisecond, exact and
@@ -26,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -51,10 +54,11 @@ def _qe():
 class EdgeStore(StoreBase):
     backend = "edge"
 
-    def __init__(self, path: str | Path, *, search_threads: int | None = None):
+    def __init__(self, path: str | Path, *, search_threads: int | None = None, lock_timeout: float = 0.0):
         super().__init__()
         self.path = Path(path).expanduser().resolve()
         self.search_threads = search_threads
+        self.lock_timeout = lock_timeout  # seconds to wait for another process's lock before IndexLockedError
         self._shard: Any = None
 
     @property
@@ -86,7 +90,15 @@ class EdgeStore(StoreBase):
             return
         qe = _qe()
         cfg = self._config(None) if self.search_threads else None
-        self._shard = self._call("open", lambda: qe.EdgeShard.load(str(self.shard_path), cfg))
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                self._shard = self._call("open", lambda: qe.EdgeShard.load(str(self.shard_path), cfg))
+                break
+            except IndexLockedError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
         self._ensure_payload_indexes()
 
     def _ensure_payload_indexes(self) -> None:

@@ -217,6 +217,13 @@ class Ingestor:
         remaining = {d.doc.source: len(d.chunks) for d in plan.write}
         by_source = {d.doc.source: d for d in plan.write}
         progress("total_chunks", sum(remaining.values()))
+        seen_texts: dict[str, int] = {}
+        for d in plan.write:
+            for c in d.chunks:
+                seen_texts[c.text] = seen_texts.get(c.text, 0) + 1
+        # vectors of texts that occur more than once in this run, kept across batches
+        self._shared_vectors: dict[str, np.ndarray] = {}
+        self._repeated = {t for t, n in seen_texts.items() if n > 1}
         embedded = 0
         batch: list[Chunk] = []
         batch_size = max(1, self.cfg.ingest.batch_size)
@@ -260,12 +267,20 @@ class Ingestor:
         return n_embedded
 
     def _embed_unique(self, texts: list[str]) -> tuple[np.ndarray, int]:
-        """Embed each distinct text once (identical content under two paths costs one embedding)."""
+        """Embed each distinct text once per run (identical content under two paths costs one
+        embedding, even when the copies fall in different batches)."""
+        shared = self._shared_vectors
         index: dict[str, int] = {}
-        order = [index.setdefault(t, len(index)) for t in texts]
-        unique = list(index)
-        vecs = self.embedder.embed(unique)
-        return vecs[order], len(unique)
+        for t in texts:
+            if t not in shared:
+                index.setdefault(t, len(index))
+        todo = list(index)
+        vecs = self.embedder.embed(todo) if todo else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        for t, i in index.items():
+            if t in self._repeated:
+                shared[t] = vecs[i]
+        out = np.stack([shared[t] if t in shared else vecs[index[t]] for t in texts])
+        return out.astype(np.float32, copy=False), len(todo)
 
     def _ensure_index(self, plan: _Plan) -> None:
         name, dim = self.embedder.name, self.embedder.dim

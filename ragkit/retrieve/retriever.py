@@ -20,6 +20,7 @@ class RetrievalResult:
     reranked: bool = False
     rerank_note: str | None = None  # why reranking did not happen, when it did not
     timings: dict[str, float] = field(default_factory=dict)  # seconds: embed, search, rerank
+    query_vector: np.ndarray | None = None  # the dense query embedding, when one was made
 
 
 class Retriever:
@@ -76,6 +77,7 @@ class Retriever:
             t_search = time.perf_counter() - t1
             res = RetrievalResult(q, hits[: top_k or self.cfg.top_k], hits[: top_k or self.cfg.top_k])
             res.timings = {"embed": t_embed, "search": t_search}
+            res.query_vector = None if dense is None else np.asarray(dense[i])
             if use_rerank and hits:
                 t2 = time.perf_counter()
                 ranked = self.reranker.rerank(q, hits[: self.rerank_cfg.candidates], top_n or self.rerank_cfg.top_n)

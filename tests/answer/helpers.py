@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from ragkit.answer.verify import verify_answer
 from ragkit.types import Chunk, ScoredChunk
 
 
@@ -21,3 +24,22 @@ def scored(chunks, **scores_by_key) -> list[ScoredChunk]:
         extra = {k: float(v[i]) for k, v in scores_by_key.items()}
         out.append(ScoredChunk(c, float(len(chunks) - i), i + 1, extra))
     return out
+
+
+def flagging_confusion(cases, chunks, embed=None):
+    """Precision and recall of flagging over planted cases (prints the confusion counts)."""
+    counts = Counter()
+    misses = []
+    for case in cases:
+        v = verify_answer(case["answer"], chunks, embed=embed, min_support=0.5)
+        flagged = not v.all_verified
+        key = ("t" if flagged == case["flagged"] else "f") + ("p" if flagged else "n")
+        counts[key] += 1
+        if flagged != case["flagged"]:
+            misses.append((case["id"], [c.support for c in v.citations]))
+    tp, fp, fn, tn = counts["tp"], counts["fp"], counts["fn"], counts["tn"]
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    print(f"\nplanted citations (embed={'yes' if embed else 'no'}): tp={tp} fp={fp} fn={fn} tn={tn} "
+          f"precision={precision:.3f} recall={recall:.3f} misses={misses}")
+    return precision, recall, counts

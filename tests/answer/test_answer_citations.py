@@ -82,6 +82,7 @@ def test_split_answer_mid_sentence_citations_belong_to_their_sentence():
 def test_strip_citations():
     assert strip_citations("The tower is tall [Source: e.pdf, page 2]. It opened (Source: e.pdf).") == \
         "The tower is tall. It opened."
+    assert strip_citations("Tall. [Source: e.pdf]. Old... [Source: e.pdf]...") == "Tall. Old......"
 
 
 @pytest.mark.parametrize(

@@ -103,12 +103,3 @@ def test_its_own_answers_always_verify(planted_chunks, data):
         return
     v = verify_answer(res.text, ctx)
     assert v.all_verified, [(c.source, c.reason) for c in v.citations]
-
-
-@pytest.mark.integration
-def test_embedding_similarity_joins_the_score(embed):
-    q = "What is the height of the tower?"  # "height" is not in the chunk: lexical overlap is only "tower"
-    plain = extractive_answer(q, scored([TOWER]))
-    with_emb = extractive_answer(q, scored([TOWER]), embed=embed)
-    assert "330 metres tall" in with_emb.sentences[0].text
-    assert with_emb.sentences[0].score != plain.sentences[0].score

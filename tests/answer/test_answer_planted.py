@@ -9,27 +9,9 @@ from collections import Counter
 
 import pytest
 
-from ragkit.answer.verify import verify_answer
+from tests.answer.helpers import flagging_confusion
 
 KINDS = {"correct", "paraphrase", "wrong_source", "wrong_page", "invented_number", "unsupported", "uncited"}
-
-
-def _confusion(cases, chunks, embed=None):
-    counts = Counter()
-    misses = []
-    for case in cases:
-        v = verify_answer(case["answer"], chunks, embed=embed, min_support=0.5)
-        flagged = not v.all_verified
-        key = ("t" if flagged == case["flagged"] else "f") + ("p" if flagged else "n")
-        counts[key] += 1
-        if flagged != case["flagged"]:
-            misses.append((case["id"], [c.support for c in v.citations]))
-    tp, fp, fn, tn = counts["tp"], counts["fp"], counts["fn"], counts["tn"]
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    print(f"\nplanted citations (embed={'yes' if embed else 'no'}): tp={tp} fp={fp} fn={fn} tn={tn} "
-          f"precision={precision:.3f} recall={recall:.3f} misses={misses}")
-    return precision, recall, counts
 
 
 @pytest.mark.unit
@@ -44,11 +26,5 @@ def test_planted_set_is_big_and_varied(planted_cases, planted_chunks):
 
 @pytest.mark.unit
 def test_planted_citations_lexical(planted_cases, planted_chunks):
-    precision, recall, counts = _confusion(planted_cases, planted_chunks)
-    assert precision >= 0.9 and recall >= 0.9, counts
-
-
-@pytest.mark.integration
-def test_planted_citations_with_embeddings(planted_cases, planted_chunks, embed):
-    precision, recall, counts = _confusion(planted_cases, planted_chunks, embed=embed)
+    precision, recall, counts = flagging_confusion(planted_cases, planted_chunks)
     assert precision >= 0.9 and recall >= 0.9, counts

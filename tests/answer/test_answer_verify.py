@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ragkit.answer.abstention import ABSTAIN_TEXT
+from ragkit.answer.citations import split_answer
 from ragkit.answer.verify import support_score, verify_answer
 from ragkit.types import Document, ScoredChunk
 from tests.answer.helpers import make_chunk
@@ -111,12 +113,29 @@ def test_verification_is_deterministic():
     assert verify_answer(answer, [TOWER, COFFEE]) == verify_answer(answer, [TOWER, COFFEE])
 
 
-@pytest.mark.integration
-def test_embedding_support_is_used_when_given(embed):
-    claim = "Its height is 330 metres."
-    lexical = support_score(claim, TOWER.text)
-    both = support_score(claim, TOWER.text, embed=embed)
-    assert lexical.embedding is None and both.embedding is not None and 0.0 < both.embedding <= 1.0
-    assert both.score != lexical.score and both.lexical == lexical.lexical
-    v = verify_answer(f"{claim} [Source: eiffel.pdf, page 2].", [TOWER], embed=embed)
-    assert v.all_verified and v.citations[0].support == both.score
+_PIECES = ["The tower is 330 metres tall", "It opened in 1890", "Robusta contains 2.7% caffeine", "Gold paint",
+           "[Source: eiffel.pdf, page 2]", "[Source: eiffel.pdf]", "(source: coffee.txt)", "[Source: nowhere.md, p. 4]",
+           "[Source: eiffel.pdf, page 2; coffee.txt]", ".", ". ", "\n- ", "\n\n", " ", "I don't know", ":"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=14), st.booleans())
+def test_verification_invariants_on_arbitrary_answers(pieces, strict):
+    answer = "".join(pieces)
+    v = verify_answer(answer, [TOWER, COFFEE], strict=strict)
+    ids = {TOWER.chunk_id: TOWER, COFFEE.chunk_id: COFFEE}
+    if v.abstained and not v.sentences:
+        return
+    assert len(v.citations) == sum(len(s.refs) for s in split_answer(answer))
+    for c in v.citations:
+        assert 0.0 <= c.support <= 1.0
+        if c.verified:
+            chunk = ids[c.chunk_id]
+            assert chunk.start <= c.start < c.end <= chunk.end
+            assert chunk.text[c.start - chunk.start:c.end - chunk.start] == c.quote
+        else:
+            assert c.reason
+    for s in v.sentences:
+        assert s.supported or s.reason
+    if strict:
+        assert all(s.supported or s.dropped for s in v.sentences if s.is_claim)

@@ -64,3 +64,13 @@ def test_optimize_keeps_every_point_and_result(tmp_path, corpus):
     assert s.count() == len(corpus.chunks) - 1
     assert [h.chunk.chunk_id for h in s.search(dense, sparse, top_k=5, candidates=8)] == before
     s.close()
+
+
+def test_lock_timeout_waits_for_the_other_holder(tmp_path, corpus):
+    import threading
+
+    a = EdgeStore(tmp_path)
+    a.ensure_collection(corpus.dim)
+    threading.Timer(0.3, a.close).start()
+    with EdgeStore(tmp_path, lock_timeout=20) as b:
+        assert b.count() == 0

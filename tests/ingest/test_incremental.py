@@ -30,7 +30,7 @@ def write_corpus(root: Path, files: dict[str, str]) -> None:
 
 
 def make_rag(home: Path, **ingest) -> RAG:
-    return RAG({"home": str(home), "rerank": {"enabled": False}, "ingest": {"batch_size": 2, **ingest}})
+    return RAG({"home": str(home), "rerank": {"enabled": False}, "ingest": {"batch_size": 1, **ingest}})
 
 
 def index_state(rag: RAG) -> dict[str, tuple[str, str]]:
@@ -117,7 +117,7 @@ def corpus_v2(root: Path) -> None:
 INGEST_SCRIPT = """
 import sys
 from ragkit.rag import RAG
-with RAG({"home": sys.argv[1], "rerank": {"enabled": False}, "ingest": {"batch_size": 2}}) as rag:
+with RAG({"home": sys.argv[1], "rerank": {"enabled": False}, "ingest": {"batch_size": 1}}) as rag:
     rag.ingest([sys.argv[2]])
 """
 

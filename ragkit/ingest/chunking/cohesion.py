@@ -96,8 +96,9 @@ def depth_scores(sims: np.ndarray) -> np.ndarray:
     return np.array([left[i] + right[i] - 2 * s[i] for i in range(n)])
 
 
-def boundaries(sims: np.ndarray, depths: np.ndarray) -> np.ndarray:
-    """Gaps that are local valleys of `sims` deeper than mean - std/2 of the depth scores.
+def boundaries(sims: np.ndarray, depths: np.ndarray, k: float = 0.5) -> np.ndarray:
+    """Gaps that are local valleys of `sims` deeper than mean - k * std of the depth scores
+    (Hearst's cut-off with k = 1/2).
 
     The first and last gaps are never boundaries: with a neighbour on one side only, their
     depth says little (and a cut there would leave a one-sentence chunk).
@@ -110,5 +111,5 @@ def boundaries(sims: np.ndarray, depths: np.ndarray) -> np.ndarray:
     valley = (sims <= prev) & (sims <= nxt) & (depths > 0)
     if not valley.any():
         return valley
-    cutoff = depths.mean() - depths.std() / 2
+    cutoff = depths.mean() - k * depths.std()
     return valley & (depths > cutoff)

@@ -83,10 +83,11 @@ class RecursiveStrategy(_PerText):
 class SemanticStrategy:
     name = "semantic"
 
-    def __init__(self, window: int = 3, min_tokens: int = 64, voluntary: bool = True):
+    def __init__(self, window: int = 3, min_tokens: int = 64, voluntary: bool = True, cutoff_k: float = 0.5):
         self.window = window
         self.min_tokens = min_tokens
         self.voluntary = voluntary  # False: cut only when full, at the deepest valley
+        self.cutoff_k = cutoff_k  # a valley is a boundary when deeper than mean - k * std
         self._stemmer = None
 
     def plan(self, text: str, units: Units, breaks: Sequence[int], rooms: Sequence[int]) -> GapPlan:
@@ -110,7 +111,7 @@ class SemanticStrategy:
             if i in sims_of:
                 sims = sims_of[i]
                 depths = depth_scores(sims)
-                cuts = boundaries(sims, depths)
+                cuts = boundaries(sims, depths, self.cutoff_k)
                 levels = gap_levels(text, sents)
                 for j in range(1, m):
                     score[j] = float(depths[j - 1]) + (PARAGRAPH_BONUS if levels[j] == 2 else 0.0)

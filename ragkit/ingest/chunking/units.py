@@ -8,10 +8,11 @@ unit always fits.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
-from ragkit.ingest.chunking.budget import TokenBudget, all_fit, content_costs
+from ragkit.ingest.chunking.budget import TokenBudget, content_costs
 from ragkit.ingest.chunking.sentences import word_spans
 
 
@@ -40,12 +41,14 @@ def build_units(
 ) -> Units:
     """Units for one text from its sentences and their costs (as from `content_costs`)."""
     units = Units([], [[] for _ in budgets], [], [], sentences)
+    rooms = [b.room for b in budgets]
     for si, span in enumerate(sentences):
         costs = [row[si] for row in sentence_costs]
-        if all(c <= b.room for c, b in zip(costs, budgets)):
+        if all(c <= room for c, room in zip(costs, rooms)):
             pieces, piece_costs = [span], [[c] for c in costs]
         else:
-            pieces, piece_costs = split_oversized(text, span, budgets)
+            pieces = split_oversized(text, span, budgets, costs)
+            piece_costs = content_costs(budgets, [text[s:e] for s, e in pieces])
         units.spans.extend(pieces)
         for k, row in enumerate(piece_costs):
             units.costs[k].extend(row)
@@ -55,53 +58,67 @@ def build_units(
 
 
 def split_oversized(
-    text: str, span: tuple[int, int], budgets: Sequence[TokenBudget]
-) -> tuple[list[tuple[int, int]], list[list[int]]]:
-    """Split one over-long sentence into word-boundary pieces that each fit every budget."""
-    words = word_spans(text, *span)
-    word_costs = content_costs(budgets, [text[s:e] for s, e in words])
-    too_long = [i for i in range(len(words)) if any(row[i] > b.room for row, b in zip(word_costs, budgets))]
-    if too_long:  # rare: a single "word" over a budget is cut at character boundaries
-        split = []
-        for i, w in enumerate(words):
-            split.extend(_split_word(text, w, budgets) if i in set(too_long) else [w])
-        words = split
-        word_costs = content_costs(budgets, [text[s:e] for s, e in words])
-    cums = [_cumsum(row) for row in word_costs]
-    pieces: list[tuple[int, int]] = []
-    i = 0
-    while i < len(words):
-        j = i + 1
-        while j < len(words) and all(c[j + 1] - c[i] <= b.room for c, b in zip(cums, budgets)):
-            j += 1
-        # Counts are not additive (BPE merges across spaces): verify, and give words back if over.
-        while j > i + 1 and not all_fit(budgets, [text[words[i][0] : words[j - 1][1]]])[0]:
-            j -= 1
-        pieces.append((words[i][0], words[j - 1][1]))
-        i = j
-    piece_costs = content_costs(budgets, [text[s:e] for s, e in pieces])
-    return pieces, piece_costs
-
-
-def _split_word(text: str, span: tuple[int, int], budgets: Sequence[TokenBudget]) -> list[tuple[int, int]]:
-    """A word that alone exceeds a budget, cut at character boundaries into pieces that fit."""
+    text: str, span: tuple[int, int], budgets: Sequence[TokenBudget], costs: Sequence[int]
+) -> list[tuple[int, int]]:
+    """Split one over-long sentence into pieces that each fit every budget: each piece is the
+    longest run of whole words that fits; a word that alone does not fit is cut at the longest
+    run of characters that fits. Found with real counts, starting from a guess made from the
+    sentence's own characters per token (`costs`: its cost under each budget)."""
     start, end = span
-    out = []
-    while start < end:
-        lo, hi = 1, end - start  # the longest prefix that fits: lo always fits (one character)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if all_fit(budgets, [text[start : start + mid]])[0]:
-                lo = mid
-            else:
-                hi = mid - 1
-        out.append((start, start + lo))
-        start += lo
-    return out
+
+    def fits(a: int, b: int) -> bool:
+        piece = [text[a:b]]
+        return all(budget.count(piece)[0] <= budget.limit for budget in budgets)  # stops at the first over
+
+    per_token = min(b.room * (end - start) / max(c, 1) for b, c in zip(budgets, costs))
+    guess_chars = max(1, int(0.9 * per_token))  # characters a piece may hold, roughly
+    words = word_spans(text, start, end)
+    word_ends = [e for _, e in words]
+    next_start = {e: s for (_, e), (s, _) in zip(words, words[1:])}
+    pieces: list[tuple[int, int]] = []
+    pos, w = start, 0  # pos: where the next piece starts; w: index of the word holding pos
+    while pos < end:
+        while word_ends[w] <= pos:
+            w += 1
+        if fits(pos, word_ends[w]):  # whole words
+            k = _longest(lambda i: fits(pos, word_ends[i]), w, len(word_ends) - 1, bisect.bisect_right(word_ends, pos + guess_chars) - 1)
+            pieces.append((pos, word_ends[k]))
+            pos = next_start.get(word_ends[k], end)
+        else:  # one word longer than a chunk: cut it at a character boundary
+            cut = _longest(lambda i: fits(pos, pos + i), 1, word_ends[w] - pos, guess_chars)
+            pieces.append((pos, pos + cut))
+            pos += cut
+    return pieces
 
 
-def _cumsum(values: list[int]) -> list[int]:
-    out = [0]
-    for v in values:
-        out.append(out[-1] + v)
-    return out
+def _longest(ok: Callable[[int], bool], lo: int, hi: int, guess: int) -> int:
+    """The largest i in [lo, hi] with ok(i), given ok(lo): gallop from `guess` towards the
+    answer, then bisect, so a good guess costs a handful of calls. ok should be (nearly)
+    monotone; the result always satisfies ok, though a larger one may be missed where it is not."""
+    good, bad = lo, hi + 1  # ok(good) holds; bad is the smallest index known to fail (or hi + 1)
+    guess = min(max(guess, lo), hi)
+    if guess > lo:
+        if ok(guess):
+            good = guess
+        else:
+            bad = guess
+    step = 1
+    if bad == hi + 1:  # the answer is at or above good: gallop up
+        while good + step < bad:
+            if not ok(good + step):
+                bad = good + step
+                break
+            good, step = good + step, step * 2
+    else:  # the answer is below bad: gallop down
+        while bad - step > good:
+            if ok(bad - step):
+                good = bad - step
+                break
+            bad, step = bad - step, step * 2
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if ok(mid):
+            good = mid
+        else:
+            bad = mid
+    return good

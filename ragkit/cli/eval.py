@@ -1,0 +1,142 @@
+"""`ragkit eval SUITE.yaml`: run the RAG quality checklist, write JSON / Markdown / HTML reports.
+
+Exit codes: 0 every check passed (or has no threshold / was skipped); 1 a check failed (or, with
+--fail-on-regression, a metric regressed against --compare); 2 the suite is broken (bad YAML,
+unknown key, missing data, a pipeline that cannot run).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+EXIT_OK, EXIT_FAILED, EXIT_BROKEN = 0, 1, 2
+PHASES = {"ingest": "ingest (chunks)", "chunks": "chunks", "search": "retrieval", "ask": "ask", "judge": "judge"}
+
+
+def write_reports(report: dict, out: Path) -> dict[str, Path]:
+    """report.json / report.md / report.html under `out`; an existing report.json becomes previous.json."""
+    from ragkit.evals.report_html import write_html
+    from ragkit.evals.report_json import write_json
+    from ragkit.evals.report_md import write_markdown
+
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "report.json").is_file():
+        shutil.copyfile(out / "report.json", out / "previous.json")
+    return {"json": write_json(report, out / "report.json"), "markdown": write_markdown(report, out / "report.md"),
+            "html": write_html(report, out / "report.html")}
+
+
+def _progress_bar(console):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=False)
+
+
+def _print_summary(report: dict, paths: dict[str, Path], console) -> None:
+    from rich.table import Table
+
+    from ragkit.evals.report_md import fmt_threshold, fmt_value
+
+    colors = {"pass": "green", "fail": "red", "skip": "dim", "info": "cyan"}
+    table = Table(title=f"ragkit eval: {report['suite']['name']}", show_lines=False)
+    for col in ("#", "check", "status", "metric", "value", "threshold"):
+        table.add_column(col, justify="right" if col in ("#", "value") else "left")
+    for c in report["checks"]:
+        color = colors.get(c["status"], "white")
+        metrics = c["metrics"] or [None]
+        for i, m in enumerate(metrics):
+            head = [str(c["number"]), c["title"], f"[{color}]{c['status']}[/{color}]"] if i == 0 else ["", "", ""]
+            if m is None:
+                table.add_row(*head, c.get("reason") or "", "", "")
+                continue
+            mark = "" if m["passed"] is None else (" ✓" if m["passed"] else " [red]✗[/red]")
+            table.add_row(*head, m["key"].split(".", 1)[1], fmt_value(m["value"], m["unit"]) + mark,
+                          fmt_threshold(m["threshold"], m["unit"]))
+    console.print(table)
+    comp = report.get("comparison")
+    if comp:
+        console.print(f"compared with {comp['previous']['path']}: {len(comp['regressions'])} regression(s)"
+                      + (": " + ", ".join(comp["regressions"]) if comp["regressions"] else ""))
+    s = report["summary"]
+    color = "green" if report["status"] == "pass" else "red"
+    console.print(f"[{color}]{report['status'].upper()}[/{color}]: {s['pass']} passed, {s['fail']} failed, "
+                  f"{s['skip']} skipped, {s['info']} without threshold ({report['run']['seconds']:.1f} s)")
+    for kind, p in paths.items():
+        console.print(f"  {kind:<8} {p}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    def eval_cmd(
+        suite_path: Path = typer.Argument(..., metavar="SUITE.yaml", help="The suite file (see evals/)."),
+        full: bool = typer.Option(False, "--full", help="Every query: ignore the suite's sample sizes."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Report folder (default .ragkit/evals/<name>/reports)."),
+        compare: Optional[Path] = typer.Option(None, "--compare", help="A previous report.json: deltas, regressions."),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Allow the LLM judge to spend without asking."),
+        json_out: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
+        work_root: Optional[Path] = typer.Option(None, "--work-dir", help="Root of eval homes (default .ragkit/evals)."),
+        fail_on_regression: bool = typer.Option(False, "--fail-on-regression", help="Exit 1 on a --compare regression."),
+    ) -> None:
+        """Run a suite's quality checks; exit 1 when any check fails (CI gate), 2 when the suite is broken."""
+        from rich.console import Console
+
+        from ragkit.errors import RagkitError, SuiteError
+        from ragkit.evals.compare import compare_reports
+        from ragkit.evals.report_json import load_report
+        from ragkit.evals.runner import RunOptions, run_suite
+        from ragkit.evals.suite import load_suite
+        from ragkit.evals.workdir import work_dir
+
+        err = Console(stderr=True)
+        try:
+            suite = load_suite(suite_path)
+            previous = load_report(compare) if compare else None
+        except SuiteError as exc:
+            err.print(f"[red]suite error:[/red] {exc}", highlight=False)
+            raise typer.Exit(EXIT_BROKEN)
+
+        def confirm(question: str) -> bool:
+            if not sys.stdin.isatty():
+                err.print(question + " [no terminal to ask: pass --yes]", highlight=False)
+                return False
+            try:
+                return typer.confirm(question, default=False, err=True)
+            except (typer.Abort, EOFError):
+                return False
+
+        bar = _progress_bar(err)
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, advance: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total)
+            if total is not None:
+                bar.update(tasks[phase], total=total)
+            if advance:
+                bar.advance(tasks[phase], advance)
+
+        try:
+            with bar:
+                report = run_suite(suite, RunOptions(full=full, work_root=work_root, progress=progress,
+                                                     confirm=confirm, yes=yes))
+        except RagkitError as exc:
+            err.print(f"[red]eval could not run:[/red] {type(exc).__name__}: {exc}", highlight=False)
+            raise typer.Exit(EXIT_BROKEN)
+        if previous is not None:
+            report["comparison"] = compare_reports(report, previous, previous_path=str(compare))
+        paths = write_reports(report, out or work_dir(suite, work_root) / "reports")
+        if json_out:
+            typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+            _print_summary(report, paths, err)
+        else:
+            _print_summary(report, paths, Console())
+        regressed = bool(report.get("comparison", {}).get("regressions")) if previous is not None else False
+        if report["status"] == "fail" or (fail_on_regression and regressed):
+            raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,69 @@
+"""`ragkit query "question"`: a grounded answer, its citations (verified or not), the abstention
+reason when it abstains, cost and latency."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ragkit.cli.app import ConfigOpt, get_config
+from ragkit.errors import RagkitError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("query")
+    def query(
+        question: str = typer.Argument(..., help="The question to answer from the index."),
+        config: Optional[Path] = ConfigOpt,
+        filters: List[str] = typer.Option([], "--filter", "-f", help="e.g. source=guides/*.md, page=1..3"),
+        top_k: Optional[int] = typer.Option(None, "--top-k", "-k"),
+        show_context: bool = typer.Option(False, "--show-context", help="Print the chunks given to the generator."),
+        json_out: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Answer a question with verified citations (offline extractive generator by default)."""
+        from ragkit.rag import RAG
+        from ragkit.retrieve.filters import parse_filter_args
+
+        cfg = get_config(config)
+        try:
+            spec = parse_filter_args(filters) if filters else None
+            with RAG(cfg) as rag:
+                answer = rag.ask(question, filters=spec, top_k=top_k)
+        except RagkitError as exc:
+            typer.echo(f"query failed: {exc}", err=True)
+            raise typer.Exit(2)
+        if json_out:
+            typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False, default=str))
+            return
+        _print(answer, show_context)
+
+
+def _print(answer, show_context: bool) -> None:
+    from rich.console import Console
+
+    from ragkit.cli.search import snippet
+
+    console = Console()
+    console.print(answer.text, highlight=False)
+    if answer.abstained:
+        console.print(f"[yellow]abstained:[/yellow] {answer.abstain_reason}")
+    if answer.citations:
+        console.print("\n[bold]citations[/bold]")
+        for c in answer.citations:
+            mark = "[green]verified[/green]" if c.verified else f"[red]not verified[/red] ({c.reason})"
+            page = f", page {c.page}" if c.page is not None else ""
+            console.print(f"  {c.source}{page}: {mark}  support {c.support:.2f}", highlight=False)
+    for note in answer.notes:
+        console.print(f"[dim]note: {note}[/dim]")
+    if show_context:
+        console.print("\n[bold]context[/bold]")
+        for h in answer.chunks:
+            page = f", page {h.chunk.page}" if h.chunk.page is not None else ""
+            console.print(f"  [{h.rank}] {h.chunk.source}{page}: {snippet(h.chunk.text, 300)}", highlight=False)
+    cost = "unknown (unpriced model)" if answer.cost_usd is None else f"${answer.cost_usd:.6f}"
+    lat = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in answer.latency.items())
+    cache = f", cache hit: {answer.cache_hit}" if answer.cache_hit else ""
+    console.print(f"\n[dim]model {answer.model or '-'}{cache}; cost {cost}; {lat}[/dim]")

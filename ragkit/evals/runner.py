@@ -1,0 +1,246 @@
+"""Run a suite: ingest the corpus (incrementally), observe chunks, searches and answers through
+the `RAG` facade (the same code path users run), read the ledger, apply the checks, build the
+report. No rich, no typer here: progress goes to a plain callback.
+
+    report = run_suite(load_suite("evals/sample_docs.yaml"), RunOptions(full=False))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ragkit.errors import RagkitError
+from ragkit.evals import checks as c14
+from ragkit.evals import checks_answers as c57
+from ragkit.evals import checks_ops as c810
+from ragkit.evals.items import EvalItem
+from ragkit.evals.observations import (
+    AnswerObs, Caps, ChunkObs, SearchObs, answer_obs, ends_at_boundary, payload_flags, pipeline_ranking, ranked_ids,
+)
+from ragkit.evals.registry import default_thresholds, metric_specs
+from ragkit.evals.suite import Suite, Threshold
+from ragkit.evals.workdir import base_config, corpus_paths, eval_config, load_items, work_dir
+
+Progress = Callable[[str, int, "int | None"], None]  # (phase, advance, total when known)
+Confirm = Callable[[str], bool]
+SEARCH_BATCH = 32
+
+
+@dataclass
+class RunOptions:
+    full: bool = False
+    work_root: str | Path | None = None  # default .ragkit/evals
+    progress: Progress | None = None
+    confirm: Confirm | None = None  # asked before the judge spends money; None: refuse unless `yes`
+    yes: bool = False
+
+
+@dataclass
+class Observed:
+    chunks: list[ChunkObs] = field(default_factory=list)
+    caps: Caps | None = None
+    searches: list[SearchObs] = field(default_factory=list)
+    answers: list[AnswerObs] = field(default_factory=list)
+    rows: list[dict[str, Any]] | None = None
+    judge: dict[str, Any] | None = None
+    ingest: dict[str, Any] = field(default_factory=dict)
+    phases_s: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def thresholds_for(suite: Suite) -> dict[str, Threshold]:
+    """The registry's defaults (e.g. latency p95 under the target), overridden by the suite's."""
+    specs = metric_specs()
+    out = {k: Threshold(min=v) if specs[k].better == "higher" else Threshold(max=v)
+           for k, v in default_thresholds(suite.latency_target_s).items()}
+    out.update(suite.thresholds)
+    return out
+
+
+def run_suite(suite: Suite, options: RunOptions | None = None) -> dict[str, Any]:
+    """Run every enabled check of `suite`; return the report (see report_json.py)."""
+    from ragkit.evals.report_json import build_report
+    from ragkit.rag import RAG
+
+    opts = options or RunOptions()
+    progress = opts.progress or (lambda phase, n, total: None)
+    started = time.time()
+    home = work_dir(suite, opts.work_root)
+    home.mkdir(parents=True, exist_ok=True)
+    items = load_items(suite, opts.full)
+    paths = corpus_paths(suite, home)
+    cfg, rebuilt = eval_config(base_config(suite), home, paths)
+    enabled = suite.enabled_checks()
+    obs = Observed()
+    if rebuilt:
+        obs.notes.append("the index was rebuilt: the corpus or the index-shaping config changed")
+    with RAG(cfg) as rag:
+        _phase(obs, "ingest", lambda: _ingest(rag, paths, obs, progress))
+        if {"chunking", "metadata"} & set(enabled):
+            _phase(obs, "chunks", lambda: _observe_chunks(rag, cfg, paths, obs, progress))
+        _phase(obs, "search", lambda: _search(rag, cfg, suite, items, obs, progress))
+        asked = [it for it in items if it.ask]
+        if asked and set(enabled) & {"hallucination", "citations", "idk", "latency", "cost", "judge"}:
+            _phase(obs, "ask", lambda: _ask(rag, asked, obs, progress))
+    finished = time.time()
+    if cfg.ledger.enabled:
+        obs.rows = _ledger_rows(cfg.ledger_path, started, finished + 1.0)
+    if "judge" in enabled and suite.judge is not None:
+        from ragkit.evals.judge import run_judge
+
+        answered = {a.item_id: a for a in obs.answers}
+        _phase(obs, "judge", lambda: setattr(obs, "judge", run_judge(
+            suite.judge, cfg, [(it, answered[it.id]) for it in items if it.id in answered], opts, progress)))
+        if obs.rows is not None:
+            obs.rows = _ledger_rows(cfg.ledger_path, started, time.time() + 1.0)
+    results = evaluate(suite, items, obs, cfg, enabled)
+    return build_report(suite, opts, cfg, items, obs, results, started=started, finished=time.time(), home=home)
+
+
+def evaluate(suite: Suite, items: Sequence[EvalItem], obs: Observed, cfg, enabled: Sequence[str]) -> list:
+    boot = c14.Boot(suite.bootstrap.n, suite.bootstrap.seed, suite.bootstrap.alpha)
+    th = thresholds_for(suite)
+    run = {
+        "chunking": lambda: c14.check_chunking(obs.chunks, obs.caps or Caps(cfg.chunking.chunk_size, None), th),
+        "metadata": lambda: c14.check_metadata(obs.chunks, obs.searches, obs.answers, items, th),
+        "retrieval": lambda: c14.check_retrieval(items, obs.searches, suite.retrieval.recall_k, boot, th),
+        "rerank": lambda: c14.check_rerank(items, obs.searches, boot, th),
+        "hallucination": lambda: c57.check_hallucination(items, obs.answers, boot, th),
+        "citations": lambda: c57.check_citations(items, obs.answers, boot, th),
+        "idk": lambda: c57.check_idk(items, obs.answers, boot, th),
+        "latency": lambda: c810.check_latency(obs.answers, obs.searches, suite.latency_target_s, th),
+        "cost": lambda: c810.check_cost(obs.answers, obs.rows, th, str(cfg.ledger_path)),
+        "judge": lambda: c810.check_judge(obs.judge, boot, th),
+    }
+    return [run[c]() for c in enabled]
+
+
+def _phase(obs: Observed, name: str, fn) -> None:
+    t = time.perf_counter()
+    fn()
+    obs.phases_s[name] = round(time.perf_counter() - t, 3)
+
+
+def _ingest(rag, paths: list[Path], obs: Observed, progress: Progress) -> None:
+    def on(event: str, n: int) -> None:
+        if event == "total_chunks":
+            progress("ingest", 0, n)
+        elif event == "chunks":
+            progress("ingest", n, None)
+
+    report = rag.ingest(paths, progress=on)
+    obs.ingest = report.to_dict()
+    obs.ingest["reused_index"] = report.added == 0 and report.updated == 0 and report.unchanged > 0
+
+
+def _observe_chunks(rag, cfg, paths: list[Path], obs: Observed, progress: Progress) -> None:
+    from ragkit.models.tokens import get_encoding
+
+    chunks = rag.store.chunks_where()
+    chunks.sort(key=lambda c: (c.source, c.index))
+    progress("chunks", 0, len(chunks))
+    texts = _doc_texts(cfg, paths)
+    last = {}
+    for ch in chunks:
+        last[ch.source] = max(last.get(ch.source, -1), ch.index)
+    enc = get_encoding(cfg.chunking.encoding)
+    tik = [len(enc.encode_ordinary(ch.text)) for ch in chunks]
+    emb = rag.embedder
+    try:
+        window = int(emb.max_tokens)
+        wcounts: list[int | None] = list(emb.count_tokens([ch.text for ch in chunks]))
+    except (AttributeError, NotImplementedError, RagkitError):
+        window, wcounts = None, [None] * len(chunks)
+    obs.caps = Caps(cfg.chunking.chunk_size, window)
+    for ch, t, w in zip(chunks, tik, wcounts):
+        boundary = ends_at_boundary(texts.get(ch.source), ch.text, ch.start, ch.index == last[ch.source])
+        obs.chunks.append(ChunkObs(
+            source=ch.source, index=ch.index, boundary=boundary, tiktoken_tokens=t, window_tokens=w,
+            tail="" if boundary else ch.text.rstrip()[-80:], **payload_flags(ch.payload())))
+    progress("chunks", len(chunks), None)
+
+
+def _doc_texts(cfg, paths: list[Path]) -> dict[str, str]:
+    """The ingested documents' texts, reloaded with ragkit's loaders (sentence-boundary check)."""
+    from ragkit.errors import LoaderError
+    from ragkit.ingest.loaders import load_path, max_bytes_for
+    from ragkit.ingest.walker import walk
+
+    out: dict[str, str] = {}
+    limit = max_bytes_for(cfg.ingest.max_file_mb)
+    for root in paths:
+        base = root if root.is_dir() else root.parent
+        for found in walk(root, cfg.ingest.include, cfg.ingest.exclude):
+            try:
+                for doc in load_path(found.path, base, limit, on_error=lambda e: None):
+                    out[doc.source] = doc.text
+            except LoaderError:
+                continue
+    return out
+
+
+def _filter_counts(spec, hits) -> tuple[int, int]:
+    from ragkit.retrieve.filters import matches, parse_filter
+
+    node = parse_filter(spec)
+    seen = {h.chunk.chunk_id: h.chunk for h in hits}
+    return len(seen), sum(1 for ch in seen.values() if matches(node, ch.payload()))
+
+
+def _search(rag, cfg, suite: Suite, items: Sequence[EvalItem], obs: Observed, progress: Progress) -> None:
+    todo = [it for it in items if it.gold or it.filters]
+    progress("search", 0, len(todo))
+    groups: dict[str, list[EvalItem]] = {}
+    for it in todo:
+        groups.setdefault(json.dumps(it.filters, sort_keys=True), []).append(it)
+    top_k = max(suite.retrieval.recall_k, cfg.retrieval.top_k)
+    top_n = max(10, cfg.rerank.top_n)
+    for key, group in groups.items():
+        spec = json.loads(key)
+        for i in range(0, len(group), SEARCH_BATCH):
+            part = group[i:i + SEARCH_BATCH]
+            results = rag.retriever.search_batch([it.question for it in part], filters=spec, top_k=top_k, top_n=top_n)
+            for it, res in zip(part, results):
+                s = SearchObs(it.id, ranked_ids(res.candidates),
+                              pipeline_ranking(res.candidates, res.results, res.reranked),
+                              cfg.rerank.top_n if res.reranked else cfg.retrieval.top_k,
+                              res.reranked, res.rerank_note, dict(res.timings))
+                if spec:
+                    s.filter_checked, s.filter_matched = _filter_counts(spec, [*res.candidates, *res.results])
+                obs.searches.append(s)
+            progress("search", len(part), None)
+
+
+def _ask(rag, asked: Sequence[EvalItem], obs: Observed, progress: Progress) -> None:
+    progress("ask", 0, len(asked))
+    for it in asked:
+        try:
+            ans = rag.ask(it.question, filters=it.filters)
+            a = answer_obs(it.id, ans)
+            if it.filters:
+                a.filter_checked, a.filter_matched = _filter_counts(it.filters, ans.chunks)
+        except RagkitError as exc:
+            a = AnswerObs(it.id, "", False, error=f"{type(exc).__name__}: {exc}")
+        obs.answers.append(a)
+        progress("ask", 1, None)
+
+
+def _ledger_rows(path: Path, since: float, until: float) -> list[dict[str, Any]]:
+    from ragkit.orchestrate.ledger import Ledger
+
+    if not Path(path).is_file():
+        return []
+    with Ledger(path) as led:
+        return [r for r in led.dicts(since=since) if float(r["ts"]) <= until]
+
+
+def host_info() -> dict[str, Any]:
+    return {"python": platform.python_version(), "platform": platform.platform(terse=True),
+            "cpus": os.cpu_count(), "now": datetime.now(timezone.utc).isoformat(timespec="seconds")}

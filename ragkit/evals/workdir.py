@@ -1,0 +1,111 @@
+"""An evaluation's home and inputs: the work dir, the pipeline config under test with the eval's
+own paths, the corpus paths to ingest and the query items.
+
+Layout of `.ragkit/evals/<suite name>/`::
+
+    index/               the store + ingest manifest, reused across runs while the corpus and the
+                         index-shaping config (chunking, embedder, ingest, store) stay the same
+    index.fingerprint    what the index was built with; a mismatch rebuilds the index
+    ledger.db            the eval's own cost ledger (the eval's cost is read from it)
+    data/                generated corpora (SQuAD 2.0's ingested half), never in the repository
+    reports/             the default --out
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ragkit.config import RagkitConfig, load_config
+from ragkit.errors import ConfigError, SuiteError
+from ragkit.evals.items import EvalItem, load_beir, load_qa, mark_asked, sample
+from ragkit.evals.suite import Suite
+
+DEFAULT_ROOT = Path(".ragkit") / "evals"
+
+
+def work_dir(suite: Suite, root: str | Path | None = None) -> Path:
+    return (Path(root) if root else DEFAULT_ROOT).expanduser().resolve() / suite.name
+
+
+def base_config(suite: Suite) -> RagkitConfig:
+    """The pipeline config under test, as the suite gives it (inline mapping or a file)."""
+    try:
+        if suite.config is None:
+            return load_config()
+        if isinstance(suite.config, str):
+            return load_config(suite.resolve(suite.config))
+        return load_config(overrides=dict(suite.config))
+    except ConfigError as exc:
+        raise SuiteError(f"{suite.path or 'suite'}: config: {exc}") from None
+
+
+def index_fingerprint(cfg: RagkitConfig, corpus: list[Path]) -> str:
+    shape = {
+        "chunking": cfg.chunking.model_dump(mode="json"),
+        "embedder": cfg.embedder.model_dump(mode="json", exclude={"batch_size", "device"}),
+        "ingest": cfg.ingest.model_dump(mode="json", exclude={"batch_size", "lock_timeout_s"}),
+        "store": cfg.store.model_dump(mode="json", exclude={"path", "api_key_env"}),
+        "corpus": [str(p) for p in corpus],
+    }
+    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def eval_config(base: RagkitConfig, home: Path, corpus: list[Path]) -> tuple[RagkitConfig, bool]:
+    """The config the eval runs: home, index, ledger under the work dir; caches off (an eval
+    measures the pipeline, not a warm cache, and must give the same numbers twice).
+    Returns (config, index_rebuilt)."""
+    data = base.to_dict()
+    data["home"] = str(home)
+    data["cache"]["enabled"] = False
+    data["ledger"]["path"] = str(home / "ledger.db")
+    rebuilt = False
+    if data["store"]["backend"] == "edge":
+        data["store"]["path"] = str(home / "index")
+        fp = index_fingerprint(base, corpus)
+        marker = home / "index.fingerprint"
+        index = home / "index"
+        if index.exists() and (not marker.is_file() or marker.read_text().strip() != fp):
+            shutil.rmtree(index)
+            rebuilt = True
+        home.mkdir(parents=True, exist_ok=True)
+        marker.write_text(fp + "\n")
+    return RagkitConfig.from_dict(data), rebuilt
+
+
+def corpus_paths(suite: Suite, home: Path) -> list[Path]:
+    """What `rag.ingest` takes; a SQuAD corpus is generated under the work dir first."""
+    c = suite.corpus
+    if c.kind == "paths":
+        paths = [suite.resolve(p) for p in c.paths or []]
+    elif c.kind == "beir":
+        paths = [suite.resolve(c.beir)]
+    else:
+        from ragkit.evals.squad import load_squad, write_corpus
+
+        src = suite.resolve(c.squad2.path)
+        articles = load_squad(src)
+        return [write_corpus(articles, home / "data" / f"squad2-{c.squad2.ingest}.jsonl", c.squad2.ingest)]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise SuiteError(f"{suite.path or 'suite'}: corpus not found: {', '.join(missing)} "
+                         "(shared data: set RAGKIT_SHARED_DIR)")
+    return paths
+
+
+def load_items(suite: Suite, full: bool) -> list[EvalItem]:
+    q = suite.queries
+    size = None if full else suite.sample.size
+    if q.kind == "qa":
+        return sample(load_qa(suite.resolve(q.qa)), size, suite.sample.seed)
+    if q.kind == "beir":
+        items = sample(load_beir(suite.resolve(q.beir.queries), suite.resolve(q.beir.qrels)), size, suite.sample.seed)
+        return mark_asked(items, None if full else suite.sample.ask, suite.sample.seed)
+    from ragkit.evals.squad import load_squad, squad_items
+
+    sizes: dict[str, Any] = {} if full else q.squad2.model_dump()
+    articles = load_squad(suite.resolve(suite.corpus.squad2.path))
+    return squad_items(articles, suite.corpus.squad2.ingest, sizes, suite.sample.seed)
