@@ -77,6 +77,7 @@ def main() -> int:
         for i in range(0, len(docs), args.batch):
             chunks_per_doc.extend(chunk_documents(docs[i : i + args.batch], chunker))
         wall, cpu = clock.stop()
+        repacked = chunker.repacked
         per_doc_n = min(len(docs), 1000)  # what a caller chunking one document at a time pays
         clock = Clock()
         for d in docs[:per_doc_n]:
@@ -116,7 +117,8 @@ def main() -> int:
             f"\n[{name}] chunked {len(docs)} docs in {wall:.2f}s wall / {cpu:.2f}s CPU: {r['docs_s']:,.0f} docs/s "
             f"batched ({args.batch} docs a call), {r['per_doc_s']:,.0f} docs/s one document a call\n"
             f"  {len(chunks)} chunks, {r['tik']:.0f} tiktoken tokens and {r['wp']:.0f} word pieces per chunk "
-            f"(max {r['wp_max']} of {embedder.max_tokens}), {100 * r['sentence_end']:.1f}% end at a sentence boundary\n"
+            f"(max {r['wp_max']} of {embedder.max_tokens}), {100 * r['sentence_end']:.1f}% end at a sentence boundary; "
+            f"{repacked} documents re-packed with real counts (sums of sentence counts were off)\n"
             f"  embedding {len(sample)} sampled chunks took {embed_wall:.2f}s ({r['per_chunk_ms']:.1f} ms/chunk); "
             f"extrapolated to all {len(chunks)} chunks: {est_wall:.0f}s\n"
             f"  chunking / embedding = {100 * r['share']:.2f}% wall, {100 * r['share_cpu']:.2f}% CPU"

@@ -86,9 +86,11 @@ def measure(store, qd, qs, label, rows, base_ms=None, exact=None):
 
 
 def filler(docs_texts, emb, n, rng):
-    vocab = " ".join(docs_texts[:2000]).split()
+    vocab = np.array(" ".join(docs_texts[:2000]).split())
     lens = rng.integers(60, 260, size=n)
-    texts = [" ".join(rng.choice(vocab, size=k)) for k in lens]
+    words = vocab[rng.integers(0, len(vocab), size=int(lens.sum()))]
+    ends = np.cumsum(lens)
+    texts = [" ".join(words[e - k:e]) for e, k in zip(ends, lens)]
     src = rng.integers(0, emb.shape[0], size=n)
     vec = emb[src] + rng.normal(scale=0.05, size=(n, emb.shape[1])).astype(np.float32)
     vec /= np.linalg.norm(vec, axis=1, keepdims=True)
@@ -165,7 +167,7 @@ def main() -> None:
             big.upsert(chunks + fchunks, np.vstack([emb, fvec]), sparse + fsparse)
             up = time.perf_counter() - t
             big.flush()
-            size = sum(f.stat().st_size for f in (tmp / "big").rglob("*") if f.is_file()) / 2**20
+            size = sum(f.stat().st_blocks * 512 for f in (tmp / "big").rglob("*") if f.is_file()) / 2**20
             rows.append(f"edge upsert {args.scale} points: {up:.1f} s ({args.scale / up:.0f} points/s), {size:.0f} MiB on disk, "
                         f"segments {big._shard.info().segments_count}")
             measure(big, qemb, qs, f"edge plain {args.scale}", rows, base)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ragkit.answer.abstention import ABSTAIN_TEXT
 from ragkit.answer.types import Citation, VerifiedAnswer
 from ragkit.types import ScoredChunk, Usage
 
-ABSTAIN_TEXT = "I don't have enough information."
+__all__ = ["ABSTAIN_TEXT", "Answer"]
 
 
 @dataclass(frozen=True)

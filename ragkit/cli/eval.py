@@ -99,12 +99,12 @@ def register(app: typer.Typer) -> None:
             suite = load_suite(suite_path)
             previous = load_report(compare) if compare else None
         except SuiteError as exc:
-            err.print(f"[red]suite error:[/red] {exc}", highlight=False)
+            typer.echo(f"suite error: {exc}", err=True)
             raise typer.Exit(EXIT_BROKEN)
 
         def confirm(question: str) -> bool:
             if not sys.stdin.isatty():
-                err.print(question + " [no terminal to ask: pass --yes]", highlight=False)
+                typer.echo(question + " [no terminal to ask: pass --yes]", err=True)
                 return False
             try:
                 return typer.confirm(question, default=False, err=True)
@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
                 report = run_suite(suite, RunOptions(full=full, work_root=work_root, progress=progress,
                                                      confirm=confirm, yes=yes))
         except RagkitError as exc:
-            err.print(f"[red]eval could not run:[/red] {type(exc).__name__}: {exc}", highlight=False)
+            typer.echo(f"eval could not run: {type(exc).__name__}: {exc}", err=True)
             raise typer.Exit(EXIT_BROKEN)
         if previous is not None:
             report["comparison"] = compare_reports(report, previous, previous_path=str(compare))

@@ -4,6 +4,7 @@ backend switch). Each chart gets its own id salt, so several SVGs can share one 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any, Sequence
 
 _RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
@@ -16,7 +17,8 @@ def _svg(fig, salt: str) -> str:
     with matplotlib.rc_context({**_RC, "svg.hashsalt": salt}):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text[text.index("<svg"):], flags=re.S)
+    return text
 
 
 def _figure(width: float, height: float):

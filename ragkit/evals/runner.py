@@ -200,7 +200,7 @@ def _search(rag, cfg, suite: Suite, items: Sequence[EvalItem], obs: Observed, pr
     groups: dict[str, list[EvalItem]] = {}
     for it in todo:
         groups.setdefault(json.dumps(it.filters, sort_keys=True), []).append(it)
-    top_k = max(suite.retrieval.recall_k, cfg.retrieval.top_k)
+    top_k = max(suite.retrieval.chunks, cfg.retrieval.top_k)
     top_n = max(10, cfg.rerank.top_n)
     for key, group in groups.items():
         spec = json.loads(key)

@@ -10,10 +10,15 @@ paragraph), written into the evaluation's work dir, never into the repository. Q
   corpus: ragkit must abstain);
 * `in_corpus_unanswerable`: SQuAD's own unanswerable questions of the ingested articles,
   reported on their own (written to look answerable from the corpus).
+
+Questions also fall into two fixed halves by their id (`question_half`): "calib", on which the
+abstention thresholds are calibrated (bench/calibrate_abstention.py), and "eval", held out for
+evaluation; a suite can keep one half only (`queries.squad2.half`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -41,6 +46,11 @@ def split_articles(articles: list[dict[str, Any]], ingest: str = "even") -> tupl
         raise SuiteError(f"squad2.ingest must be 'even' or 'odd', got {ingest!r}")
     first = 0 if ingest == "even" else 1
     return articles[first::2], articles[1 - first::2]
+
+
+def question_half(question_id: str) -> str:
+    """"calib" or "eval": a fixed split of question ids (sha1 of the id, first byte parity)."""
+    return "calib" if hashlib.sha1(question_id.encode("utf-8")).digest()[0] % 2 == 0 else "eval"
 
 
 def paragraph_id(title: str, index: int) -> str:
@@ -72,8 +82,9 @@ def write_corpus(articles: list[dict[str, Any]], out: str | Path, ingest: str = 
 
 
 def squad_items(articles: list[dict[str, Any]], ingest: str = "even", sizes: dict[str, int | None] | None = None,
-                seed: int = 0) -> list[EvalItem]:
-    """The three question groups, each sampled to `sizes[group]` with `seed` (None: all)."""
+                seed: int = 0, half: str | None = None) -> list[EvalItem]:
+    """The three question groups, each sampled to `sizes[group]` with `seed` (None: all); only
+    the questions of one half ("calib" or "eval") when `half` is given."""
     ingested, other = split_articles(articles, ingest)
     groups: dict[str, list[EvalItem]] = {g: [] for g in GROUPS}
     for art in ingested:
@@ -96,5 +107,6 @@ def squad_items(articles: list[dict[str, Any]], ingest: str = "even", sizes: dic
     sizes = sizes or {}
     out: list[EvalItem] = []
     for k, g in enumerate(GROUPS):
-        out += sample(groups[g], sizes.get(g), seed + k)
+        pool = [it for it in groups[g] if half is None or question_half(it.id) == half]
+        out += sample(pool, sizes.get(g), seed + k)
     return out

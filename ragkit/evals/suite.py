@@ -9,11 +9,11 @@
     queries:                               # exactly one of:
       qa: data/sample_docs_qa.jsonl        #   QA JSONL (see QAItem)
       beir: {queries: .../queries.jsonl, qrels: .../qrels/test.tsv}
-      squad2: {answerable: 150, out_of_corpus: 150, in_corpus_unanswerable: 100}
-    config: {...} | path/to/ragkit.yaml    # the pipeline under test (a ragkit config)
+      squad2: {answerable: 150, out_of_corpus: 150, in_corpus_unanswerable: 100, half: eval}
+    config: {...} | path/to/ragkit.yaml    # the pipeline under test (a ragkit config; ${shared} expands)
     thresholds: {retrieval.ndcg@10: 0.6, latency.total_p95_s: {max: 3.0}}
     sample: {size: null, seed: 0, ask: 50} # queries kept (null: all); BEIR queries also asked
-    retrieval: {recall_k: 100}
+    retrieval: {recall_k: 100, depth: 150}  # depth: chunks fetched per query (default 1.5 x recall_k)
     latency_target_s: 3.0
     checks: [chunking, ...]                # default: all nine
     judge: {provider: openai, model: gpt-4o-mini}     # optional LLM judge
@@ -83,6 +83,7 @@ class Squad2Queries(_Strict):
     answerable: int | None = Field(150, ge=1)  # (a) answerable questions of the ingested articles
     out_of_corpus: int | None = Field(150, ge=1)  # (b) questions of the articles not ingested
     in_corpus_unanswerable: int | None = Field(100, ge=1)  # SQuAD's unanswerable, ingested articles
+    half: Literal["all", "calib", "eval"] = "all"  # "eval": only the questions held out from calibration
 
 
 class QuerySpec(_Strict):
@@ -110,6 +111,11 @@ class SampleSpec(_Strict):
 
 class RetrievalSpec(_Strict):
     recall_k: int = Field(100, ge=1)
+    depth: int | None = Field(None, ge=1)  # chunks fetched per query (default 1.5 x recall_k: chunks collapse to documents)
+
+    @property
+    def chunks(self) -> int:
+        return self.depth or (3 * self.recall_k + 1) // 2
 
 
 class BootstrapSpec(_Strict):
@@ -212,6 +218,16 @@ class Suite(_Strict):
     def resolve(self, value: str) -> Path:
         """A suite path: `${shared}` expanded, relative to the suite file's folder."""
         return resolve_path(value, self.base_dir)
+
+    def expand(self, value: Any) -> Any:
+        """`${shared}` expanded in every string of an inline config (e.g. a reranker's model path)."""
+        if isinstance(value, str):
+            return _VAR.sub(lambda m: str(shared_dir()) if m.group(1) == "shared" else m.group(0), value)
+        if isinstance(value, dict):
+            return {k: self.expand(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.expand(v) for v in value]
+        return value
 
     def enabled_checks(self) -> list[str]:
         return list(self.checks) if self.checks else [c for c in CHECK_IDS if c != "judge" or self.judge]

@@ -38,7 +38,7 @@ def base_config(suite: Suite) -> RagkitConfig:
             return load_config()
         if isinstance(suite.config, str):
             return load_config(suite.resolve(suite.config))
-        return load_config(overrides=dict(suite.config))
+        return load_config(overrides=suite.expand(dict(suite.config)))
     except ConfigError as exc:
         raise SuiteError(f"{suite.path or 'suite'}: config: {exc}") from None
 
@@ -106,6 +106,7 @@ def load_items(suite: Suite, full: bool) -> list[EvalItem]:
         return mark_asked(items, None if full else suite.sample.ask, suite.sample.seed)
     from ragkit.evals.squad import load_squad, squad_items
 
-    sizes: dict[str, Any] = {} if full else q.squad2.model_dump()
+    sizes: dict[str, Any] = {} if full else q.squad2.model_dump(exclude={"half"})
     articles = load_squad(suite.resolve(suite.corpus.squad2.path))
-    return squad_items(articles, suite.corpus.squad2.ingest, sizes, suite.sample.seed)
+    half = None if q.squad2.half == "all" else q.squad2.half
+    return squad_items(articles, suite.corpus.squad2.ingest, sizes, suite.sample.seed, half)

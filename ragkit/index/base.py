@@ -22,7 +22,8 @@ Public API (both `EdgeStore` and `QdrantStore`)::
 
 Search modes follow the vectors given: dense only, sparse only, or both = hybrid (one prefetch
 per branch of `candidates` points each, fused in the engine: "rrf" with k, "dbsf", or
-"weighted" = weighted RRF, see `schema.fusion_weights`).
+"weighted" = weighted RRF, see `schema.fusion_weights`). Equal scores are ordered by chunk id
+(the engines' own tie order changes from call to call), so a query's result is reproducible.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ragkit.retrieve import filters as flt
 from ragkit.types import Chunk, ScoredChunk, SparseVector
 
 Hit = tuple[str, float, dict[str, Any]]  # (point id, score, payload)
+TIE_SLACK = 10  # extra results fetched so ties at the top_k cut are broken by id, deterministically
 
 
 class StoreBase:
@@ -280,7 +282,9 @@ class StoreBase:
             if sv is not None and not sv.indices:
                 sv = None  # a query of stopwords only: no sparse branch
             dv = rows[i].tolist() if rows is not None else None
-            specs.append(schema.QuerySpec(dv, sv, top_k, max(candidates, top_k), fusion, rrf_k, weights, exact))
+            # a few more than asked, so equal scores at the cut can be ordered by id (the engine's
+            # tie order varies from call to call): the same query always gives the same list
+            specs.append(schema.QuerySpec(dv, sv, top_k + TIE_SLACK, max(candidates, top_k), fusion, rrf_k, weights, exact))
         asked = [s for s in specs if s.dense is not None or s.sparse is not None]
         results = iter(self._query(asked, native) if asked else [])
         branches = iter(self._branches(asked, native) if branch_scores and asked else [])
@@ -289,7 +293,7 @@ class StoreBase:
             if spec.dense is None and spec.sparse is None:
                 out.append([])
                 continue
-            hits = next(results)
+            hits = sorted(next(results), key=lambda h: (-h[1], h[0]))[:top_k]
             extra = next(branches) if branch_scores else {}
             key = spec.fusion if spec.mode == "hybrid" else spec.mode
             out.append([

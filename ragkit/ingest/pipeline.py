@@ -151,9 +151,6 @@ class Ingestor:
         for found in walk(root, self.cfg.ingest.include, self.cfg.ingest.exclude):
             progress("files", 1)
             origin = found.source
-            if found.broken_link:
-                self._fail(plan, origin, "broken symbolic link")
-                continue
             is_corpus = found.path.suffix.lower() == ".jsonl"
             if not is_corpus:
                 plan.seen.add(origin)

@@ -12,8 +12,7 @@ from typing import Iterator, Sequence
 @dataclass(frozen=True)
 class FoundFile:
     path: Path
-    source: str  # relative to the root, forward slashes
-    broken_link: bool = False
+    source: str  # relative to the root, forward slashes (broken links included: the loader reports them)
 
 
 def _matches(rel: str, patterns: Sequence[str]) -> bool:
@@ -37,5 +36,4 @@ def walk(root: Path, include: Sequence[str], exclude: Sequence[str]) -> Iterator
             rel = path.relative_to(root).as_posix()
             if not _matches(rel, include) or _matches(rel, exclude):
                 continue
-            broken = path.is_symlink() and not path.exists()
-            yield FoundFile(path, rel, broken_link=broken)
+            yield FoundFile(path, rel)

@@ -61,21 +61,22 @@ class Retriever:
         dense = self.embedder.embed(list(queries)) if mode in ("hybrid", "dense") else None
         sparse = [self.sparse.encode_query(q) for q in queries] if mode in ("hybrid", "sparse") else None
         t_embed = (time.perf_counter() - t0) / len(queries)
+        k = top_k or self.cfg.top_k
+        t1 = time.perf_counter()
+        all_hits = self.store.search_batch(
+            None if dense is None else np.asarray(dense),
+            sparse,
+            top_k=first_k,
+            candidates=max(self.cfg.candidates, first_k),
+            filters=filters,
+            fusion=self.cfg.fusion,
+            rrf_k=self.cfg.rrf_k,
+            dense_weight=self.cfg.dense_weight,
+        )
+        t_search = (time.perf_counter() - t1) / len(queries)
         out: list[RetrievalResult] = []
-        for i, q in enumerate(queries):
-            t1 = time.perf_counter()
-            hits = self.store.search(
-                None if dense is None else np.asarray(dense[i]),
-                None if sparse is None else sparse[i],
-                top_k=first_k,
-                candidates=max(self.cfg.candidates, first_k),
-                filters=filters,
-                fusion=self.cfg.fusion if mode == "hybrid" else mode,
-                rrf_k=self.cfg.rrf_k,
-                dense_weight=self.cfg.dense_weight,
-            )
-            t_search = time.perf_counter() - t1
-            res = RetrievalResult(q, hits[: top_k or self.cfg.top_k], hits[: top_k or self.cfg.top_k])
+        for i, (q, hits) in enumerate(zip(queries, all_hits)):
+            res = RetrievalResult(q, hits[:k], hits[:k])
             res.timings = {"embed": t_embed, "search": t_search}
             res.query_vector = None if dense is None else np.asarray(dense[i])
             if use_rerank and hits:

@@ -62,9 +62,10 @@ class StoreConformance:
         return empty
 
     @pytest.fixture(scope="class")
-    def loaded(self, tmp_path_factory, corpus):
+    @classmethod
+    def loaded(cls, tmp_path_factory, corpus):
         """One store holding the corpus, shared by the read-only tests of a class."""
-        s = self.make_store(tmp_path_factory.mktemp(type(self).__name__))
+        s = cls().make_store(tmp_path_factory.mktemp(cls.__name__))
         s.ensure_collection(corpus.dim, embedder="all-MiniLM-L6-v2")
         s.upsert(corpus.chunks, corpus.dense, corpus.sparse)
         yield s

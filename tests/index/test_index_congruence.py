@@ -121,3 +121,13 @@ def test_same_filtered_results_on_both_backends(stores, scifact_small):
     for ra, rb in zip(a, b):
         _agree(ra, rb, tol=1e-4)
         assert all(h.chunk.source in sources[:30] or h.chunk.source.startswith("1") for h in ra)
+
+
+def test_repeated_queries_give_identical_lists(stores, scifact_small):
+    """Equal scores are ordered by id, so a query's result never changes between calls."""
+    _, _, _, qdense, qsparse = scifact_small
+    for st in stores:
+        first = [_ids(r) for r in st.search_batch(qdense, qsparse, top_k=10, candidates=20)]
+        for _ in range(3):
+            assert [_ids(r) for r in st.search_batch(qdense, qsparse, top_k=10, candidates=20)] == first
+        assert [_ids(st.search(qdense[i], qsparse[i], top_k=10, candidates=20)) for i in range(len(qsparse))] == first

@@ -74,3 +74,25 @@ def test_lock_timeout_waits_for_the_other_holder(tmp_path, corpus):
     threading.Timer(0.3, a.close).start()
     with EdgeStore(tmp_path, lock_timeout=20) as b:
         assert b.count() == 0
+
+
+def test_optimize_after_deletes_gives_the_scores_of_a_clean_build(tmp_path, corpus):
+    """The engine's IDF counts deleted points until their segment is vacuumed; optimize() does that."""
+    updated = EdgeStore(tmp_path / "updated")
+    updated.ensure_collection(corpus.dim)
+    updated.upsert(corpus.chunks, corpus.dense, corpus.sparse)
+    updated.delete_where({"source": {"glob": "guides/*"}})
+    clean = EdgeStore(tmp_path / "clean")
+    clean.ensure_collection(corpus.dim)
+    keep = [i for i, c in enumerate(corpus.chunks) if not c.source.startswith("guides/")]
+    clean.upsert([corpus.chunks[i] for i in keep], corpus.dense[keep], [corpus.sparse[i] for i in keep])
+    _, q = corpus.query("cats sleep at dusk")
+
+    def scores(store):
+        return [(h.chunk.chunk_id, round(h.score, 5)) for h in store.search(None, q, top_k=5, candidates=5)]
+
+    assert scores(updated) != scores(clean)  # stale statistics before the vacuum
+    updated.optimize()
+    assert scores(updated) == scores(clean)
+    updated.close()
+    clean.close()

@@ -189,6 +189,25 @@ def build_bad_corpus(root: Path) -> BadCorpus:
 
 
 @pytest.fixture
+def ingest_inputs():
+    """The writers and sample texts above, for tests (conftest modules cannot be imported by name
+    reliably when several conftest.py files exist)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        make_pdf=make_pdf,
+        make_scanned_pdf=make_scanned_pdf,
+        make_encrypted_pdf=make_encrypted_pdf,
+        write_corpus=write_corpus,
+        build_bad_corpus=build_bad_corpus,
+        GUIDE_MD=GUIDE_MD,
+        PAGE_HTML=PAGE_HTML,
+        CORPUS_LINES=CORPUS_LINES,
+        IS_ROOT=IS_ROOT,
+    )
+
+
+@pytest.fixture
 def bad_corpus(tmp_path: Path):
     corpus = build_bad_corpus(tmp_path / "corpus")
     yield corpus

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IS_ROOT
 from ragkit.errors import LoaderError
 from ragkit.ingest.loaders import is_error_marker, load_path
 
 pytestmark = pytest.mark.unit
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -78,6 +78,14 @@ def check_invariants(text: str, pieces, chunk_size: int, overlap: int, window: i
     def sentence_at(offset: int) -> tuple[int, int]:
         return next((s, e) for s, e in sentences if s <= offset < e)
 
+    def word_at(offset: int) -> tuple[int, int]:
+        a = b = offset
+        while a > 0 and not text[a - 1].isspace():
+            a -= 1
+        while b < len(text) and not text[b].isspace():
+            b += 1
+        return a, b
+
     def oversized(span: tuple[int, int]) -> bool:
         t = text[span[0] : span[1]]
         return tik(t) > chunk_size or (window is not None and emb.count_tokens([t])[0] > window)
@@ -92,8 +100,12 @@ def check_invariants(text: str, pieces, chunk_size: int, overlap: int, window: i
             assert emb.count_tokens([p.text])[0] <= window, "over the embedder's window"
         if p.end not in ends:
             assert oversized(sentence_at(p.end - 1)), "ends mid-sentence in a sentence that fits"
+            if p.end < len(text) and not text[p.end].isspace():
+                assert oversized(word_at(p.end - 1)), "ends mid-word in a word that fits"
         if p.start not in starts:
             assert oversized(sentence_at(p.start)), "starts mid-sentence in a sentence that fits"
+            if p.start > 0 and not text[p.start - 1].isspace():
+                assert oversized(word_at(p.start)), "starts mid-word in a word that fits"
         if prev is not None:
             assert p.start >= prev.start and p.end > prev.end, "chunks are in order and make progress"
             if p.start < prev.end:  # overlap: whole sentences, at most `overlap` tokens by sentence
@@ -107,7 +119,7 @@ def check_invariants(text: str, pieces, chunk_size: int, overlap: int, window: i
     assert not missing, f"non-whitespace not covered at {missing[:5]}"
 
 
-COMMON = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+COMMON = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

@@ -7,6 +7,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ragkit.config.data import ChunkingConfig
 from ragkit.errors import ConfigError
@@ -24,6 +26,7 @@ from ragkit.ingest.chunking import (
 )
 from ragkit.ingest.chunking.cohesion import batch_gap_similarities, boundaries, depth_scores, gap_similarities
 from ragkit.ingest.chunking.packing import NEVER, GapPlan, pack
+from ragkit.ingest.chunking.units import _longest
 from ragkit.ingest.chunking.sentences import gap_levels
 from ragkit.protocols import Chunker
 from ragkit.types import Document, Span
@@ -129,6 +132,47 @@ def test_depth_scores_climb_to_the_peaks_on_each_side():
 def test_flat_cohesion_has_no_boundaries():
     sims = np.full(6, 0.5)
     assert not boundaries(sims, depth_scores(sims)).any()
+
+
+def test_sentence_terms_drop_stopwords_and_share_stems():
+    from ragkit.ingest.chunking.cohesion import make_stemmer, sentence_terms
+
+    vocab: dict[str, int] = {}
+    terms = sentence_terms([["The cats were running.", "A cat runs!"], ["Of the and to."]], make_stemmer(), vocab)
+    assert set(vocab) == {"cat", "run"}
+    assert terms == [[[vocab["cat"], vocab["run"]], [vocab["cat"], vocab["run"]]], [[]]]
+
+
+@given(lo=st.integers(0, 5), span=st.integers(0, 3000), data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_longest_prefix_search_finds_the_boundary(lo, span, data):
+    hi = lo + span
+    answer = data.draw(st.integers(lo, hi))
+    guess = data.draw(st.integers(lo - 5, hi + 5))
+    calls = []
+
+    def ok(i: int) -> bool:
+        assert lo <= i <= hi
+        calls.append(i)
+        return i <= answer
+
+    assert _longest(ok, lo, hi, guess) == answer
+    assert len(calls) <= 4 * max(1, span).bit_length() + 2
+
+
+def test_huge_word_is_cut_with_few_counts():
+    calls = []
+
+    def counting(texts: list[str]) -> list[int]:
+        calls.append(len(texts))
+        return [len(t) for t in texts]  # characters
+
+    text = "Start here. " + "z" * 20_000 + " end."
+    c = SentenceChunker(FixedSizeStrategy(), [TokenBudget("chars", counting, 100)])
+    pieces = c.split(text)
+    assert "".join(p.text for p in pieces[1:])[:20_000] == "z" * 20_000
+    assert all(len(p.text) <= 100 for p in pieces)
+    assert len(calls) <= 12 * len(pieces)  # a handful of counts per piece, never one per character
 
 
 # ---- packing --------------------------------------------------------------------------------------

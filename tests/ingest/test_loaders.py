@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GUIDE_MD, PAGE_HTML, make_encrypted_pdf, make_pdf, write_corpus
 from ragkit.errors import LoaderError
 from ragkit.ingest.loaders import (
     BeirJsonlLoader,
@@ -23,12 +22,13 @@ from ragkit.ingest.loaders import (
     source_for,
 )
 from ragkit.protocols import Loader
+from ragkit.types import Document
 
 pytestmark = pytest.mark.unit
 LIMIT = 50 * 1024 * 1024
 
 
-def load_one(path: Path, root: Path) -> "Document":  # noqa: F821
+def load_one(path: Path, root: Path) -> Document:
     docs = list(load_path(path, root, LIMIT))
     assert len(docs) == 1
     return docs[0]
@@ -64,9 +64,9 @@ def test_touching_a_file_keeps_its_hash(tmp_path: Path):
     assert after.modified != before.modified
 
 
-def test_markdown_front_matter_headings_and_sections(tmp_path: Path):
+def test_markdown_front_matter_headings_and_sections(tmp_path: Path, ingest_inputs):
     path = tmp_path / "guide.md"
-    path.write_text(GUIDE_MD, encoding="utf-8")
+    path.write_text(ingest_inputs.GUIDE_MD, encoding="utf-8")
     doc = load_one(path, tmp_path)
     assert doc.title == "Operator Guide"
     assert doc.created == "2024-03-01" and doc.modified == "2024-05-17"
@@ -99,9 +99,9 @@ def test_markdown_bad_front_matter_names_the_problem(tmp_path: Path):
     assert "front matter" in err.value.reason and err.value.source == "bad.md"
 
 
-def test_html_drops_scripts_and_styles_and_finds_sections(tmp_path: Path):
+def test_html_drops_scripts_and_styles_and_finds_sections(tmp_path: Path, ingest_inputs):
     path = tmp_path / "notes.html"
-    path.write_text(PAGE_HTML, encoding="utf-8")
+    path.write_text(ingest_inputs.PAGE_HTML, encoding="utf-8")
     doc = load_one(path, tmp_path)
     assert doc.title == "Release Notes"
     for hidden in ("secret", "tracking", "color: red", "Enable JavaScript", "Release Notes"):
@@ -121,8 +121,8 @@ def test_html_title_falls_back_to_h1(tmp_path: Path):
     assert load_one(path, tmp_path).title == "Heading One"
 
 
-def test_pdf_pages_are_one_based_spans(tmp_path: Path):
-    path = make_pdf(tmp_path / "report.pdf", ["Alpha page text.", "Beta page text.", "Gamma page text."], title="Q3 Report")
+def test_pdf_pages_are_one_based_spans(tmp_path: Path, ingest_inputs):
+    path = ingest_inputs.make_pdf(tmp_path / "report.pdf", ["Alpha page text.", "Beta page text.", "Gamma page text."], title="Q3 Report")
     doc = load_one(path, tmp_path)
     assert doc.title == "Q3 Report"
     assert [p.label for p in doc.pages] == [1, 2, 3]
@@ -134,13 +134,13 @@ def test_pdf_pages_are_one_based_spans(tmp_path: Path):
     assert doc.content_hash == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_pdf_encrypted_with_empty_user_password_opens(tmp_path: Path):
-    path = make_encrypted_pdf(tmp_path / "owner-only.pdf", user_password="", pages=["Readable by anyone."])
+def test_pdf_encrypted_with_empty_user_password_opens(tmp_path: Path, ingest_inputs):
+    path = ingest_inputs.make_encrypted_pdf(tmp_path / "owner-only.pdf", user_password="", pages=["Readable by anyone."])
     assert "Readable by anyone." in load_one(path, tmp_path).text
 
 
-def test_jsonl_corpus_streams_documents_and_reports_bad_lines(tmp_path: Path):
-    path = write_corpus(tmp_path / "corpus.jsonl")
+def test_jsonl_corpus_streams_documents_and_reports_bad_lines(tmp_path: Path, ingest_inputs):
+    path = ingest_inputs.write_corpus(tmp_path / "corpus.jsonl")
     errors: list[LoaderError] = []
     docs = list(load_path(path, tmp_path, LIMIT, on_error=errors.append))
     assert [d.source for d in docs] == ["d1", "d2", "d3"]
@@ -156,15 +156,15 @@ def test_jsonl_corpus_streams_documents_and_reports_bad_lines(tmp_path: Path):
     assert errors[0].source == "corpus.jsonl"
 
 
-def test_jsonl_without_a_sink_yields_error_markers_in_place(tmp_path: Path):
-    path = write_corpus(tmp_path / "corpus.jsonl")
+def test_jsonl_without_a_sink_yields_error_markers_in_place(tmp_path: Path, ingest_inputs):
+    path = ingest_inputs.write_corpus(tmp_path / "corpus.jsonl")
     docs = list(load_path(path, tmp_path, LIMIT))
     markers = [d for d in docs if is_error_marker(d)]
     assert [d.source for d in docs if not is_error_marker(d)] == ["d1", "d2", "d3"]
     assert len(markers) == 1 and markers[0].metadata["line"] == 3 and "invalid JSON" in markers[0].metadata["error"]
 
 
-def test_jsonl_bad_records_of_every_kind(tmp_path: Path):
+def test_jsonl_bad_records_of_every_kind(tmp_path: Path, ingest_inputs):
     lines = [
         {"_id": "ok", "text": "Fine."},
         {"title": "no id", "text": "x"},
@@ -173,7 +173,7 @@ def test_jsonl_bad_records_of_every_kind(tmp_path: Path):
         [1, 2, 3],
         {"_id": "n", "text": 5},
     ]
-    path = write_corpus(tmp_path / "c.jsonl", lines)
+    path = ingest_inputs.write_corpus(tmp_path / "c.jsonl", lines)
     with path.open("ab") as f:
         f.write(b'{"_id": "bad-bytes", "text": "caf\xe9"}\n')
     errors: list[LoaderError] = []
@@ -196,9 +196,9 @@ def test_jsonl_that_is_not_a_corpus_fails_as_a_file(tmp_path: Path):
     assert "not a BEIR JSONL corpus" in err.value.reason
 
 
-def test_jsonl_size_limit_applies_per_record(tmp_path: Path):
+def test_jsonl_size_limit_applies_per_record(tmp_path: Path, ingest_inputs):
     lines = [{"_id": "small", "text": "Short."}, {"_id": "huge", "text": "word " * 400}]
-    path = write_corpus(tmp_path / "c.jsonl", lines)
+    path = ingest_inputs.write_corpus(tmp_path / "c.jsonl", lines)
     errors: list[LoaderError] = []
     docs = list(load_path(path, tmp_path, 1000, on_error=errors.append))
     assert [d.source for d in docs] == ["small"]

@@ -242,53 +242,70 @@ def test_close_releases_and_reloads(tiny_ce_dir):
 
 
 # ---- the shared SciFact cross-encoder (a real trained model) -------------------------------------------------
+N_QUERIES, N_NEG = 8, 9
+
+
 @pytest.fixture(scope="session")
-def scifact():
+def scifact_lists():
+    """For the first test queries: 9 random abstracts (seeded) then one relevant abstract, as candidates."""
     if not (SCIFACT / "qrels" / "test.tsv").is_file():
         pytest.skip(f"SciFact data not found under {SCIFACT} (set RAGKIT_SHARED_DIR)")
     qrels = load_qrels(SCIFACT / "qrels" / "test.tsv")
-    qids = sorted(qrels, key=int)[:6]
+    qids = sorted(qrels, key=int)[:N_QUERIES]
     queries = load_queries(SCIFACT / "queries.jsonl", ids=set(qids))
-    want = {d for q in qids for d in qrels[q]}
-    corpus = {d: (title, text) for d, title, text in iter_corpus(SCIFACT / "corpus.jsonl") if d in want}
-    return qids, queries, qrels, corpus
+    corpus = {d: f"{title}\n{text}" for d, title, text in iter_corpus(SCIFACT / "corpus.jsonl")}
+    rng = np.random.default_rng(0)
+    ids = sorted(corpus)
+    lists = []
+    for q in qids:
+        negs = [ids[i] for i in rng.choice(len(ids), N_NEG + 5, replace=False) if ids[i] not in qrels[q]][:N_NEG]
+        docs = negs + [next(iter(qrels[q]))]  # the relevant passage comes last from the "first stage"
+        lists.append((queries[q], _cands([corpus[d] for d in docs])))
+    return lists
 
 
 @pytest.fixture(scope="session")
 def scifact_ce() -> CrossEncoderReranker:
     if not (SCIFACT_CE / "config.json").is_file():
         pytest.skip(f"shared SciFact cross-encoder not found at {SCIFACT_CE} (set RAGKIT_SHARED_DIR)")
-    r = CrossEncoderReranker(str(SCIFACT_CE), max_length=256, required=True)
+    r = CrossEncoderReranker(str(SCIFACT_CE), max_length=256, required=True)  # trained at 256
     r.load()
     return r
 
 
-def _passage(corpus, doc_id: str) -> str:
-    title, text = corpus[doc_id]
-    return f"{title}\n{text}"
+@pytest.fixture(scope="session")
+def scifact_fused(scifact_lists, scifact_ce):
+    """The default rerank (rrf with the first stage) of each list, every candidate returned."""
+    return [scifact_ce.rerank(query, cands, top_n=len(cands)) for query, cands in scifact_lists]
+
+
+RELEVANT = f"c{N_NEG}"
 
 
 @pytest.mark.integration
-def test_scifact_relevant_passage_scores_above_irrelevant(scifact, scifact_ce):
-    qids, queries, qrels, corpus = scifact
-    for j, q in enumerate(qids):
-        relevant = next(iter(qrels[q]))
-        other = qids[(j + 1) % len(qids)]
-        irrelevant = next(d for d in qrels[other] if d not in qrels[q])  # relevant to another claim
-        s_rel, s_irr = scifact_ce.score(queries[q], [_passage(corpus, relevant), _passage(corpus, irrelevant)])
-        assert s_rel > s_irr, (q, queries[q], s_rel, s_irr)
+def test_scifact_relevant_passage_scores_above_irrelevant(scifact_fused):
+    # pairwise: the relevant abstract against each random one; a random head would be right half the time
+    wins, per_query = 0, []
+    for out in scifact_fused:
+        rel = next(s.scores["rerank"] for s in out if s.chunk.chunk_id == RELEVANT)
+        negs = [s.scores["rerank"] for s in out if s.chunk.chunk_id != RELEVANT]
+        wins += sum(rel > n for n in negs)
+        per_query.append(round(rel, 3))
+    accuracy = wins / (N_QUERIES * N_NEG)
+    assert accuracy >= 0.85, (accuracy, per_query)
 
 
 @pytest.mark.integration
-def test_scifact_rerank_moves_the_relevant_passage_up(scifact, scifact_ce):
-    qids, queries, qrels, corpus = scifact
-    q = qids[0]
-    relevant = next(iter(qrels[q]))
-    others = [d for o in qids[1:] for d in qrels[o] if d not in qrels[q]][:9]
-    ids = others + [relevant]  # the relevant passage comes last from the first stage
-    cands = _cands([_passage(corpus, d) for d in ids])
-    replace = _with(scifact_ce, combine="replace").rerank(queries[q], cands, top_n=10)
-    pos = [s.chunk.chunk_id for s in replace].index("c9") + 1
-    assert pos == 1, [s.scores["rerank"] for s in replace]
-    fused = scifact_ce.rerank(queries[q], cands, top_n=10)  # rrf with the first stage
-    assert [s.chunk.chunk_id for s in fused].index("c9") + 1 < 10
+def test_scifact_rerank_moves_the_relevant_passage_up(scifact_fused):
+    # by the reranker's own scores (what combine="replace" returns): from rank 10 to mostly first
+    ranks = [1 + sum(s.scores["rerank"] > _rel(out).scores["rerank"] for s in out) for out in scifact_fused]
+    assert sum(1 / r for r in ranks) / len(ranks) >= 0.7, ranks
+    # fused with the first stage, which put the relevant passage last: it still moves up...
+    fused = [_rel(out).rank for out in scifact_fused]
+    assert sum(r <= N_NEG for r in fused) >= N_QUERIES - 2, fused
+    # ...but never above where the reranker alone puts it (the first stage can only hold it back)
+    assert all(f >= r for f, r in zip(fused, ranks)), (fused, ranks)
+
+
+def _rel(out: list[ScoredChunk]) -> ScoredChunk:
+    return next(s for s in out if s.chunk.chunk_id == RELEVANT)

@@ -35,6 +35,7 @@ class SentenceChunker:
         self.strategy = strategy
         self.budgets = list(budgets)
         self.overlap = overlap
+        self.repacked = 0  # texts whose estimated packing was over a limit and was packed again
 
     @property
     def name(self) -> str:
@@ -63,17 +64,15 @@ class SentenceChunker:
             (units, plan, pack(units.costs, rooms, units.whole, plan, self.overlap))
             for units, plan in zip(units_list, gap_plans)
         ]
-        # Verify every chunk with real counts, in one batch per budget.
+        # Verify every chunk of several units with real counts, in one batch per budget (a chunk
+        # of one unit was counted exactly already).
         spans_out = [[(u.spans[a][0], u.spans[b - 1][1]) for a, _, b in chunks] for u, _, chunks in plans]
-        flat_chunks = [t[s:e] for t, spans in zip(texts, spans_out) for s, e in spans]
-        ok = all_fit(budgets, flat_chunks)
-        at = 0
-        for i, spans in enumerate(spans_out):
-            good = all(ok[at : at + len(spans)])
-            at += len(spans)
-            if not good:
-                units, plan, _ = plans[i]
-                spans_out[i] = self._repack(texts[i], units, plan, rooms)
+        check = [(i, s, e) for i, (_, _, chunks) in enumerate(plans) for (a, _, b), (s, e) in zip(chunks, spans_out[i]) if b - a > 1]
+        ok = all_fit(budgets, [texts[i][s:e] for i, s, e in check])
+        for i in sorted({i for (i, _, _), good in zip(check, ok) if not good}):
+            units, plan, _ = plans[i]
+            spans_out[i] = self._repack(texts[i], units, plan, rooms)
+            self.repacked += 1
         return [[TextPiece(s, e, t[s:e]) for s, e in spans] for t, spans in zip(texts, spans_out)]
 
     def _repack(self, text: str, units: Units, plan: GapPlan, rooms: list[int]) -> list[tuple[int, int]]:

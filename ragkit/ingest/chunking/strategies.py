@@ -5,10 +5,13 @@ only in which gap they cut at:
 
 - `fixed_size`: the last sentence gap that fits (greedy), overlap after every cut.
 - `recursive`: the strongest structural gap that fits (heading > blank line > newline >
-  sentence), as LangChain's recursive splitter does with its separators; overlap after every cut.
+  sentence), as LangChain's recursive splitter does with its separators, except that a cut must
+  leave `min_chunk_tokens` before it (LangChain would emit e.g. a title alone); overlap after
+  every cut.
 - `semantic`: topic shifts found by lexical cohesion (`cohesion.py`). A chunk ends at a detected
   topic boundary once both sides hold `min_chunk_tokens`; when a chunk is full it is cut at the
-  deepest cohesion valley inside it. Overlap only after cuts that are not topic boundaries.
+  deepest cohesion valley inside it that leaves `min_chunk_tokens` on both sides. Overlap only
+  after cuts that are not topic boundaries.
 """
 
 from __future__ import annotations

@@ -80,14 +80,16 @@ def split_oversized(
     while pos < end:
         while word_ends[w] <= pos:
             w += 1
-        if fits(pos, word_ends[w]):  # whole words
-            k = _longest(lambda i: fits(pos, word_ends[i]), w, len(word_ends) - 1, bisect.bisect_right(word_ends, pos + guess_chars) - 1)
-            pieces.append((pos, word_ends[k]))
-            pos = next_start.get(word_ends[k], end)
-        else:  # one word longer than a chunk: cut it at a character boundary
-            cut = _longest(lambda i: fits(pos, pos + i), 1, word_ends[w] - pos, guess_chars)
+        # How much of the word holding pos fits? Never counts more than about a piece's worth.
+        cut = _longest(lambda i: fits(pos, pos + i), 1, word_ends[w] - pos, guess_chars)
+        if pos + cut < word_ends[w]:  # one word longer than a chunk: cut it at a character boundary
             pieces.append((pos, pos + cut))
             pos += cut
+            continue
+        guess = bisect.bisect_right(word_ends, pos + guess_chars) - 1
+        k = _longest(lambda i: fits(pos, word_ends[i]), w, len(word_ends) - 1, guess)  # whole words
+        pieces.append((pos, word_ends[k]))
+        pos = next_start.get(word_ends[k], end)
     return pieces
 
 
@@ -102,7 +104,7 @@ def _longest(ok: Callable[[int], bool], lo: int, hi: int, guess: int) -> int:
             good = guess
         else:
             bad = guess
-    step = 1
+    step = max(1, (guess - lo) // 16)  # first steps of about 6% of the guess
     if bad == hi + 1:  # the answer is at or above good: gallop up
         while good + step < bad:
             if not ok(good + step):

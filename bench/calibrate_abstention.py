@@ -1,0 +1,194 @@
+"""Calibrate ragkit's pre-call abstention thresholds on SQuAD 2.0 dev, reproducibly.
+
+    python bench/calibrate_abstention.py [--answerable 800] [--ooc 800] [--full] [--seed 0]
+                                         [--target 0.10] [--margin 0.02] [--max-features 2]
+                                         [--reranker PATH]
+
+The protocol of issue 5, acceptance 1 (ragkit/evals/squad.py): the paragraphs of the EVEN
+articles of dev-v2.0.json are ingested (one document each) into .ragkit/bench/squad/ (reused
+while unchanged) with the default pipeline and NO reranker (the only trained cross-encoder on
+these machines, ../shared/models/scifact-minilm-ce, is in-domain for SciFact only; `--reranker`
+measures it as a side figure, into its own index home). Questions are split by a hash of their
+SQuAD id into a calibration half and an evaluation half (`half_of`); this script only ever looks
+at the calibration half, bench/squad_qa.py only at the evaluation half.
+
+Calibration set: a seeded sample of the answerable questions of the ingested articles (should
+answer) and of the questions of the articles NOT ingested (out of corpus: should abstain). Each
+question is retrieved exactly as `RAG.ask` retrieves it (batched), its candidates go through
+`evidence_features`, and `ragkit.answer.calibrate.calibrate` picks the thresholds that abstain
+on the most out-of-corpus questions while wrongly abstaining on at most target - margin of the
+answerable ones. SQuAD's in-corpus unanswerable questions are reported, not calibrated on.
+Prints feature quantiles per group, the chosen thresholds and rates, the AnswerConfig lines,
+and writes bench/results/abstention-calibration-<date>[-<tag>].json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from ragkit.answer.abstention import evidence_features  # noqa: E402
+from ragkit.answer.calibrate import CONFIG_FIELDS, calibrate, rates  # noqa: E402
+from ragkit.evals.items import sample  # noqa: E402
+from ragkit.evals.squad import load_squad, squad_items, write_corpus  # noqa: E402
+
+INGEST = "even"
+GROUPS = ("answerable", "out_of_corpus", "in_corpus_unanswerable")
+SCIFACT_CE = "models/scifact-minilm-ce"
+SHOW = ("dense_top", "fused_top", "rerank_top", "sparse_top", "overlap_top3", "window_overlap",
+        "sentence_overlap", "name_overlap")
+
+
+def shared_dir() -> Path:
+    return Path(os.environ.get("RAGKIT_SHARED_DIR", REPO.parent / "shared")).resolve()
+
+
+def squad_path() -> Path:
+    return shared_dir() / "data" / "squad2" / "dev-v2.0.json"
+
+
+def half_of(item_id: str) -> str:
+    """"calib" or "eval": a fixed split of question ids (sha1 of the id, first byte parity)."""
+    return "calib" if hashlib.sha1(item_id.encode("utf-8")).digest()[0] % 2 == 0 else "eval"
+
+
+def rag_config(reranker: str | None = None) -> dict:
+    """The bench's RAG config: default pipeline, no reranker unless a model path is given."""
+    if reranker:
+        home = REPO / ".ragkit" / "bench" / "squad-ce"
+        return {"home": str(home), "rerank": {"enabled": True, "model": reranker, "required": True}}
+    return {"home": str(REPO / ".ragkit" / "bench" / "squad"), "rerank": {"enabled": False}}
+
+
+def open_rag(articles: list[dict], config: dict):
+    """A RAG over the ingested half (ingested now unless the index already holds it)."""
+    from ragkit.rag import RAG
+
+    rag = RAG(config)
+    corpus = write_corpus(articles, rag.cfg.home_path / "corpus" / f"squad2-dev-{INGEST}.jsonl", INGEST)
+    t = time.perf_counter()
+    report = rag.ingest(corpus)
+    print(f"ingest {corpus.name}: {report} ({time.perf_counter() - t:.1f} s)", flush=True)
+    return rag
+
+
+def half_items(articles: list[dict], half: str, sizes: dict[str, int | None], seed: int):
+    """The questions of one half, per group, each group sampled to sizes[group] (None: all)."""
+    items = [it for it in squad_items(articles, INGEST) if half_of(it.id) == half]
+    return {g: sample([it for it in items if it.group == g], sizes.get(g), seed + k) for k, g in enumerate(GROUPS)}
+
+
+def reranker_path(arg: str | None) -> str | None:
+    if arg in (None, ""):
+        return None
+    if arg == "scifact":
+        return str(shared_dir() / SCIFACT_CE)
+    return arg
+
+
+def features_for(rag, questions: list[str], batch: int = 64) -> list[dict[str, float]]:
+    """`evidence_features` of each question's final candidates, retrieved as `RAG.ask` does."""
+    out = []
+    for i in range(0, len(questions), batch):
+        qs = questions[i:i + batch]
+        for q, res in zip(qs, rag.retriever.search_batch(qs)):
+            out.append(evidence_features(q, res.results))
+    return out
+
+
+def quantiles(feats: list[dict[str, float]], key: str) -> str:
+    vals = np.array([f[key] for f in feats if key in f])
+    if vals.size == 0:
+        return "-"
+    return " ".join(f"{v:.3f}" for v in np.quantile(vals, [0.05, 0.1, 0.25, 0.5, 0.75]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--answerable", type=int, default=800)
+    ap.add_argument("--ooc", type=int, default=800)
+    ap.add_argument("--unanswerable", type=int, default=300)
+    ap.add_argument("--full", action="store_true", help="every question of the calibration half")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--target", type=float, default=0.10)
+    ap.add_argument("--margin", type=float, default=0.02)
+    ap.add_argument("--max-features", type=int, default=2)
+    ap.add_argument("--reranker", help="a CrossEncoder path, or 'scifact' for ../shared/models/scifact-minilm-ce")
+    ap.add_argument("--out", help="results JSON (default bench/results/abstention-calibration-<date>.json)")
+    args = ap.parse_args(argv)
+
+    path = squad_path()
+    if not path.is_file():
+        print(f"SQuAD 2.0 dev not found at {path} (set RAGKIT_SHARED_DIR)", file=sys.stderr)
+        return 2
+    articles = load_squad(path)
+    sizes = {} if args.full else {"answerable": args.answerable, "out_of_corpus": args.ooc,
+                                  "in_corpus_unanswerable": args.unanswerable}
+    groups = half_items(articles, "calib", sizes, args.seed)
+    rr = reranker_path(args.reranker)
+    t0 = time.perf_counter()
+    rag = open_rag(articles, rag_config(rr))
+    try:
+        feats = {}
+        for g in GROUPS:
+            t = time.perf_counter()
+            feats[g] = features_for(rag, [it.question for it in groups[g]])
+            print(f"features {g}: {len(feats[g])} questions, {time.perf_counter() - t:.1f} s", flush=True)
+    finally:
+        rag.close()
+
+    print("\nfeature quantiles (5% 10% 25% 50% 75%) per group:")
+    for key in SHOW:
+        print(f"  {key:16s} " + " | ".join(f"{g[:10]:10s} {quantiles(feats[g], key)}" for g in GROUPS))
+
+    fs = feats["answerable"] + feats["out_of_corpus"]
+    labels = [False] * len(feats["answerable"]) + [True] * len(feats["out_of_corpus"])
+    cal = calibrate(fs, labels, target=args.target, margin=args.margin, max_features=args.max_features)
+    unans = float(rates(feats["in_corpus_unanswerable"], [True] * len(feats["in_corpus_unanswerable"]),
+                        cal.thresholds)[1]) if feats["in_corpus_unanswerable"] else None
+    print(f"\nbest out-of-corpus abstention per check set (answerable budget {args.target - args.margin:.0%}):")
+    for name, rate in sorted(cal.considered.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"  {rate:.3f}  {name}")
+    print(f"\nchosen thresholds: {cal.thresholds}")
+    print(f"calibration half: answerable wrongly abstained {cal.wrong_abstain_rate:.3f} (n={cal.n_answer}), "
+          f"out-of-corpus correctly abstained {cal.correct_abstain_rate:.3f} (n={cal.n_abstain}), "
+          f"in-corpus unanswerable abstained {unans if unans is None else round(unans, 3)} "
+          f"(n={len(feats['in_corpus_unanswerable'])})")
+    print("\nAnswerConfig defaults (ragkit/config/app.py):")
+    for cfg_name, v in cal.config_values().items():
+        print(f"  {cfg_name} = {v}")
+
+    today = dt.date.today().isoformat()
+    tag = "-ce" if rr else ""
+    out = Path(args.out) if args.out else REPO / "bench" / "results" / f"abstention-calibration-{today}{tag}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result = {
+        "date": today, "script": "bench/calibrate_abstention.py", "argv": sys.argv[1:] if argv is None else argv,
+        "protocol": {"ingest": INGEST, "half": "calib", "split": "sha1(question id)[0] % 2 == 0",
+                     "sizes": {g: len(groups[g]) for g in GROUPS}, "seed": args.seed,
+                     "reranker": rr, "config": rag_config(rr) | {"home": "<repo>/" + str(
+                         Path(rag_config(rr)["home"]).relative_to(REPO))}},
+        "calibration": cal.to_dict(),
+        "in_corpus_unanswerable_abstained": unans,
+        "quantiles": {g: {k: quantiles(feats[g], k) for k in SHOW} for g in GROUPS},
+        "config_fields": CONFIG_FIELDS,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwrote {out.relative_to(REPO) if out.is_relative_to(REPO) else out} ({result['seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

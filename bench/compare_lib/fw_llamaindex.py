@@ -1,0 +1,149 @@
+"""LlamaIndex in the comparison, as its documentation sets it up.
+
+Ingest: `VectorStoreIndex.from_documents` with `SentenceSplitter(chunk_size=512, chunk_overlap=50)`
+(its default splitter; tokens counted with its default tiktoken encoding) and
+`HuggingFaceEmbedding` on the same MiniLM weights (its default batch of 10). Its default
+in-memory stores (SimpleVectorStore + SimpleDocumentStore) keep the per-document hashes, so
+re-ingestion uses `index.refresh_ref_docs(documents)`, LlamaIndex's own incremental path.
+Retrievers: `BM25Retriever` (llama-index-retrievers-bm25, bm25s + PyStemmer, its defaults), the
+index's dense retriever, and `QueryFusionRetriever(mode="reciprocal_rerank", num_queries=1)` over
+both. Reranker row: `SentenceTransformerRerank` with the shared cross-encoder (replaces the order).
+
+Offline: the wheel ships tiktoken's cl100k/o200k files and NLTK's punkt_tab + stopwords under
+llama_index/core/_static, and points TIKTOKEN_CACHE_DIR / nltk.data.path there itself; the BM25
+retriever's stopwords come from bm25s. Nothing is fetched (checked with the network unshared).
+Embedding calls are counted by a subclass of HuggingFaceEmbedding that adds the batch sizes it
+is asked to embed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compare_lib.corpus import read_docs
+from compare_lib.ids import dedupe
+
+LABEL = "LlamaIndex"
+CORE_MODULE = "llama_index.core"
+# imported before any timing (import cost is measured on its own, in fresh interpreters)
+PRELOAD = ("sentence_transformers", "llama_index.core", "llama_index.embeddings.huggingface",
+           "llama_index.retrievers.bm25")
+
+
+def _counting_embedding(model_path: str):
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    class CountingHuggingFaceEmbedding(HuggingFaceEmbedding):
+        embedded: int = 0  # texts sent to the model through the batch method
+
+        def _get_text_embeddings(self, texts):
+            self.embedded += len(texts)
+            return super()._get_text_embeddings(texts)
+
+    return CountingHuggingFaceEmbedding(model_name=model_path, device="cpu")
+
+
+class LlamaIndexFramework:
+    name = LABEL
+
+    def __init__(self, workdir: Path, model_path: str, reranker_path: str | None, pool: int):
+        self.model_path = model_path
+        self.reranker_path = reranker_path
+        self.pool = pool
+        self.index = None
+        self.embed = None
+        self._bm25 = {}
+        self._latency = {}  # retriever objects for single-query calls, built outside the timing
+        self._reranker = {}
+
+    @staticmethod
+    def _documents(corpus: Path):
+        from llama_index.core import Document
+
+        return [Document(text=text, id_=doc_id) for doc_id, text in read_docs(corpus)]
+
+    def ingest(self, corpus: Path) -> dict:
+        from llama_index.core import VectorStoreIndex
+        from llama_index.core.node_parser import SentenceSplitter
+
+        self.embed = _counting_embedding(self.model_path)
+        docs = self._documents(corpus)
+        self.index = VectorStoreIndex.from_documents(
+            docs, embed_model=self.embed,
+            transformations=[SentenceSplitter(chunk_size=512, chunk_overlap=50)])
+        n = len(self.index.docstore.docs)
+        return {"chunks": n, "embedded": self.embed.embedded, "docs": len(docs), "points": n}
+
+    def chunk_texts(self) -> list[str]:
+        from llama_index.core.schema import MetadataMode
+
+        return [n.get_content(metadata_mode=MetadataMode.EMBED) for n in self.index.docstore.docs.values()]
+
+    def reingest(self, corpus: Path) -> dict:
+        before = self.embed.embedded
+        flags = self.index.refresh_ref_docs(self._documents(corpus))
+        self._bm25.clear()  # the BM25 index is rebuilt from the docstore on next use
+        self._latency.clear()
+        return {"embedded": self.embed.embedded - before, "docs_changed": sum(flags),
+                "unchanged": len(flags) - sum(flags), "points": len(self.index.docstore.docs)}
+
+    # ---- retrievers ---------------------------------------------------------------------------
+    def _bm25_retriever(self, k: int):
+        if k not in self._bm25:
+            from llama_index.retrievers.bm25 import BM25Retriever
+
+            self._bm25[k] = BM25Retriever.from_defaults(
+                docstore=self.index.docstore, similarity_top_k=min(k, len(self.index.docstore.docs)))
+        return self._bm25[k]
+
+    def _retriever(self, mode: str, k: int, pool: int):
+        if mode == "bm25":
+            return self._bm25_retriever(k)
+        if mode == "dense":
+            return self.index.as_retriever(similarity_top_k=k)
+        from llama_index.core.llms import MockLLM
+        from llama_index.core.retrievers import QueryFusionRetriever
+
+        return QueryFusionRetriever(
+            [self.index.as_retriever(similarity_top_k=pool), self._bm25_retriever(pool)],
+            similarity_top_k=k, num_queries=1, mode="reciprocal_rerank", use_async=False, llm=MockLLM())
+
+    def _rerank(self, top_n: int):
+        if top_n not in self._reranker:
+            from llama_index.core.postprocessor import SentenceTransformerRerank
+
+            self._reranker[top_n] = SentenceTransformerRerank(model=self.reranker_path, top_n=top_n, device="cpu")
+        return self._reranker[top_n]
+
+    def retrieve(self, mode: str, queries: list[str], depth: int, rerank_head: int = 0):
+        from llama_index.core.schema import QueryBundle
+
+        r = self._retriever(mode, depth, depth)
+        plain, reranked = [], []
+        for q in queries:
+            hits = r.retrieve(q)
+            plain.append(dedupe(h.node.ref_doc_id for h in hits))
+            if rerank_head:
+                head = self._rerank(rerank_head).postprocess_nodes(hits[:rerank_head], QueryBundle(q))
+                reranked.append(dedupe(h.node.ref_doc_id for h in list(head) + list(hits[rerank_head:])))
+        return plain, (reranked if rerank_head else None)
+
+    def search_one(self, mode: str, query: str, top_k: int, rerank_head: int = 0) -> int:
+        key = (mode, top_k, rerank_head)
+        if key not in self._latency:
+            self._latency[key] = self._retriever(mode, rerank_head or top_k, self.pool)
+        hits = self._latency[key].retrieve(query)
+        if rerank_head:
+            from llama_index.core.schema import QueryBundle
+
+            hits = self._rerank(top_k).postprocess_nodes(hits, QueryBundle(query))
+        return len(hits)
+
+    def close(self) -> None:
+        self.index = None
+        self._bm25.clear()
+        self._latency.clear()
+        self._reranker.clear()
+
+
+FRAMEWORK = LlamaIndexFramework
