@@ -52,7 +52,7 @@ class RAG:
 
     @property
     def sparse(self):
-        return self._part("sparse", lambda: build_sparse(self.cfg, self.manifest))
+        return self._part("sparse", lambda: build_sparse(self.cfg, self.store))
 
     @property
     def reranker(self):
@@ -159,14 +159,13 @@ def build_embedder(cfg: RagkitConfig):
     return LocalEmbedder(e.model, batch_size=e.batch_size, device=e.device)
 
 
-def build_sparse(cfg: RagkitConfig, manifest):
+def build_sparse(cfg: RagkitConfig, store):
+    """The BM25 encoder, with the parameters the index was built with (they travel with the index,
+    so a Qdrant server shared by several machines encodes alike everywhere)."""
     from ragkit.index.sparse import BM25Encoder
 
-    enc = BM25Encoder()
-    avgdl = manifest.meta("bm25_avgdl")
-    if avgdl is not None:
-        enc.avgdl = float(avgdl)
-    return enc
+    params = store.meta().get("bm25") if store.exists() else None
+    return BM25Encoder.from_params(params) if params else BM25Encoder()
 
 
 def build_reranker(cfg: RagkitConfig):

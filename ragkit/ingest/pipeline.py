@@ -127,9 +127,11 @@ class Ingestor:
             counts["chunks_removed"] += removed_chunks
             changed = changed or bool(plan.write) or bool(removed)
         if changed:
+            t = time.perf_counter()
+            self.store.optimize()  # vacuum deleted points (exact BM25 IDF again), build HNSW when big
+            self._clock("optimize", t)
             self.manifest.bump_generation()
-        if hasattr(self.store, "flush"):
-            self.store.flush()
+        self.store.flush()
         return IngestReport(**counts, seconds=time.perf_counter() - t0, failures=tuple(failures))
 
     # ---- 1. recover ----------------------------------------------------------------------------
@@ -280,21 +282,13 @@ class Ingestor:
         return out.astype(np.float32, copy=False), len(todo)
 
     def _ensure_index(self, plan: _Plan) -> None:
-        name, dim = self.embedder.name, self.embedder.dim
-        built_with = self.manifest.meta("embedder")
-        if built_with is not None and built_with != f"{name}:{dim}":
-            raise RagkitError(
-                f"the index at {self.cfg.index_path} was built with embedder {built_with}, but embedder.model is "
-                f"{name} ({dim}-d); vectors from two models cannot be mixed: use a new index (set `home` or "
-                "`store.path`) or switch embedder.model back"
-            )
-        self.store.ensure_collection(dim)
-        if built_with is None:
-            self.manifest.set_meta("embedder", f"{name}:{dim}")
-        if hasattr(self.sparse, "avgdl") and self.manifest.meta("bm25_avgdl") is None:
-            texts = [c.text for d in plan.write for c in d.chunks]
-            self.sparse.fit(texts)
-            self.manifest.set_meta("bm25_avgdl", repr(float(self.sparse.avgdl)))
+        """Create the collection on first use (the store refuses a different embedder or dim), and fix
+        BM25's average document length from this first batch of documents, kept with the index."""
+        self.store.ensure_collection(self.embedder.dim, embedder=self.embedder.name)
+        if "bm25" not in self.store.meta():
+            if self.sparse.avgdl is None:
+                self.sparse.fit([c.text for d in plan.write for c in d.chunks])
+            self.store.update_meta({"bm25": self.sparse.params()})
 
     # ---- 4. remove -----------------------------------------------------------------------------
     def _remove_missing(self, plan: _Plan) -> tuple[int, int]:

@@ -21,6 +21,7 @@ rank 1..n.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -172,7 +173,8 @@ class CrossEncoderReranker:
             kwargs["max_length"] = self._max_length
         if self.cache_folder is not None:
             kwargs["cache_folder"] = self.cache_folder
-        return CrossEncoder(spec, **kwargs)
+        with _quiet_transformers():
+            return CrossEncoder(spec, **kwargs)
 
     @property
     def available(self) -> bool:
@@ -268,6 +270,23 @@ def combine_scores(
         order = [int(i) for i in np.argsort(-final, kind="stable")]
         return final, order
     raise ValueError(f"combine must be one of {_COMBINES}, got {combine!r}")
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    """No "Loading weights" progress bar on stderr while the weights load (restored afterwards)."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        yield
+        return
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 def _restamp(c: ScoredChunk, score: float, rank: int, extra: dict[str, float]) -> ScoredChunk:

@@ -66,7 +66,8 @@ class LocalEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces per text as the model sees them ([CLS]/[SEP] included), untruncated."""
         tok = self._get_tokenizer()
-        return [len(e.ids) for e in tok.encode_batch(list(texts))]
+        batch = getattr(tok, "encode_batch_fast", tok.encode_batch)  # no offsets: ~15% faster
+        return [len(e) for e in batch(list(texts))]
 
     def _get_tokenizer(self):
         if self._tokenizer is None:
