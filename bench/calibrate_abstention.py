@@ -1,8 +1,8 @@
 """Calibrate ragkit's pre-call abstention thresholds on SQuAD 2.0 dev, reproducibly.
 
-    python bench/calibrate_abstention.py [--answerable 800] [--ooc 800] [--full] [--seed 0]
-                                         [--target 0.10] [--margin 0.02] [--max-features 2]
-                                         [--reranker PATH]
+    python bench/calibrate_abstention.py [--answerable 1000] [--ooc 1000] [--full] [--seed 0]
+                                         [--target 0.10] [--margin 0.02] [--max-features 3]
+                                         [--reranker PATH] [--branch-scores] [--holdout]
 
 The protocol of issue 5, acceptance 1 (ragkit/evals/squad.py): the paragraphs of the EVEN
 articles of dev-v2.0.json are ingested (one document each) into .ragkit/bench/squad/ (reused
@@ -18,6 +18,14 @@ question is retrieved exactly as `RAG.ask` retrieves it (batched), its candidate
 `evidence_features`, and `ragkit.answer.calibrate.calibrate` picks the thresholds that abstain
 on the most out-of-corpus questions while wrongly abstaining on at most target - margin of the
 answerable ones. SQuAD's in-corpus unanswerable questions are reported, not calibrated on.
+
+`--branch-scores` (side figure, not what `RAG.ask` sees): the same search straight from the
+store with each candidate's dense and sparse branch scores, which the Retriever does not ask
+for, so `dense_top` and `sparse_top` exist, and calibrates with them.
+
+`--holdout`: also reports the pre-call abstention rates the chosen thresholds give on samples of
+the same sizes from the evaluation half (feature level, no generator; never used to choose).
+
 Prints feature quantiles per group, the chosen thresholds and rates, the AnswerConfig lines,
 and writes bench/results/abstention-calibration-<date>[-<tag>].json.
 """
@@ -107,6 +115,22 @@ def features_for(rag, questions: list[str], batch: int = 64) -> list[dict[str, f
     return out
 
 
+def features_with_branches(rag, questions: list[str], batch: int = 64) -> list[dict[str, float]]:
+    """Side figure: the Retriever's first-stage search made on the store directly, with the dense
+    and sparse branch scores of each candidate (`branch_scores=True`)."""
+    r = rag.retriever
+    cfg = r.cfg
+    out = []
+    for i in range(0, len(questions), batch):
+        qs = questions[i:i + batch]
+        dense = np.asarray(r.embedder.embed(qs))
+        sparse = [r.sparse.encode_query(q) for q in qs]
+        hits = r.store.search_batch(dense, sparse, top_k=cfg.top_k, candidates=cfg.candidates, fusion=cfg.fusion,
+                                    rrf_k=cfg.rrf_k, dense_weight=cfg.dense_weight, branch_scores=True)
+        out += [evidence_features(q, h) for q, h in zip(qs, hits)]
+    return out
+
+
 def quantiles(feats: list[dict[str, float]], key: str) -> str:
     vals = np.array([f[key] for f in feats if key in f])
     if vals.size == 0:
@@ -116,15 +140,19 @@ def quantiles(feats: list[dict[str, float]], key: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--answerable", type=int, default=800)
-    ap.add_argument("--ooc", type=int, default=800)
+    ap.add_argument("--answerable", type=int, default=1000)
+    ap.add_argument("--ooc", type=int, default=1000)
     ap.add_argument("--unanswerable", type=int, default=300)
     ap.add_argument("--full", action="store_true", help="every question of the calibration half")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--target", type=float, default=0.10)
     ap.add_argument("--margin", type=float, default=0.02)
-    ap.add_argument("--max-features", type=int, default=2)
+    ap.add_argument("--max-features", type=int, default=3)
     ap.add_argument("--reranker", help="a CrossEncoder path, or 'scifact' for ../shared/models/scifact-minilm-ce")
+    ap.add_argument("--branch-scores", action="store_true",
+                    help="side figure: with dense/sparse branch scores (not available to RAG.ask today)")
+    ap.add_argument("--holdout", action="store_true",
+                    help="also report the chosen thresholds' pre-call rates on the evaluation half")
     ap.add_argument("--out", help="results JSON (default bench/results/abstention-calibration-<date>.json)")
     args = ap.parse_args(argv)
 
@@ -136,15 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     sizes = {} if args.full else {"answerable": args.answerable, "out_of_corpus": args.ooc,
                                   "in_corpus_unanswerable": args.unanswerable}
     groups = half_items(articles, "calib", sizes, args.seed)
+    held = half_items(articles, "eval", sizes, args.seed) if args.holdout else {}
+    extract = features_with_branches if args.branch_scores else features_for
     rr = reranker_path(args.reranker)
     t0 = time.perf_counter()
     rag = open_rag(articles, rag_config(rr))
     try:
-        feats = {}
+        feats, held_feats = {}, {}
         for g in GROUPS:
             t = time.perf_counter()
-            feats[g] = features_for(rag, [it.question for it in groups[g]])
+            feats[g] = extract(rag, [it.question for it in groups[g]])
             print(f"features {g}: {len(feats[g])} questions, {time.perf_counter() - t:.1f} s", flush=True)
+        for g, items in held.items():
+            held_feats[g] = extract(rag, [it.question for it in items])
     finally:
         rag.close()
 
@@ -165,22 +197,30 @@ def main(argv: list[str] | None = None) -> int:
           f"out-of-corpus correctly abstained {cal.correct_abstain_rate:.3f} (n={cal.n_abstain}), "
           f"in-corpus unanswerable abstained {unans if unans is None else round(unans, 3)} "
           f"(n={len(feats['in_corpus_unanswerable'])})")
+    held_rates = {}
+    if held_feats:
+        for g in GROUPS:
+            held_rates[g] = float(rates(held_feats[g], [True] * len(held_feats[g]), cal.thresholds)[1])
+        print("evaluation half, pre-call abstention only (feature level): " + ", ".join(
+            f"{g} {v:.3f} (n={len(held_feats[g])})" for g, v in held_rates.items()))
     print("\nAnswerConfig defaults (ragkit/config/app.py):")
     for cfg_name, v in cal.config_values().items():
         print(f"  {cfg_name} = {v}")
 
     today = dt.date.today().isoformat()
-    tag = "-ce" if rr else ""
+    tag = ("-ce" if rr else "") + ("-branch" if args.branch_scores else "")
     out = Path(args.out) if args.out else REPO / "bench" / "results" / f"abstention-calibration-{today}{tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    config = rag_config(rr)
+    config["home"] = str(Path(config["home"]).relative_to(REPO))
     result = {
         "date": today, "script": "bench/calibrate_abstention.py", "argv": sys.argv[1:] if argv is None else argv,
         "protocol": {"ingest": INGEST, "half": "calib", "split": "sha1(question id)[0] % 2 == 0",
                      "sizes": {g: len(groups[g]) for g in GROUPS}, "seed": args.seed,
-                     "reranker": rr, "config": rag_config(rr) | {"home": "<repo>/" + str(
-                         Path(rag_config(rr)["home"]).relative_to(REPO))}},
+                     "reranker": rr, "branch_scores": args.branch_scores, "config": config},
         "calibration": cal.to_dict(),
         "in_corpus_unanswerable_abstained": unans,
+        "eval_half_pre_call_abstained": held_rates or None,
         "quantiles": {g: {k: quantiles(feats[g], k) for k in SHOW} for g in GROUPS},
         "config_fields": CONFIG_FIELDS,
         "seconds": round(time.perf_counter() - t0, 1),

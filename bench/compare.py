@@ -60,6 +60,7 @@ DESCRIPTIONS = {
 }
 MODES = ("bm25", "dense", "fusion")
 POOL = 100  # candidates per hybrid branch in the latency runs (ragkit's default)
+BARE_SAMPLE = 3000  # chunks encoded by the bare baseline: a seeded random sample keeps the length mix
 
 
 def rotate(keys: list[str], step: int) -> list[str]:
@@ -149,12 +150,15 @@ def main() -> None:
     out["config"] = {"quick": q, "docs": docs, "queries": len(qids), "depth": DEPTH, "rerank_candidates": RERANK_CANDIDATES,
                      "pool": POOL, "latency_queries": lat_q, "latency_rounds": rounds, "rerank_latency_queries": rerank_lat_q,
                      "import_repeats": imp_rep, "edited_fraction": 0.01, "embedder": model_path,
-                     "reranker": str(args.reranker)}
+                     "reranker": str(args.reranker), "bare_encode_sample": BARE_SAMPLE}
     say(f"{docs} documents, {len(qids)} queries; scratch {scratch}", t0)
+
+    res = args.out or BENCH / "results" / f"compare-{out['machine']['date']}{'-quick' if q else ''}.json"
 
     def phase(name: str, since: float) -> float:
         now = time.perf_counter()
         out["phase_seconds"][name] = round(now - since, 1)
+        out.setdefault("load_average_after_phase", {})[name] = round(os.getloadavg()[0], 2)
         return now
 
     t = time.perf_counter()
@@ -180,13 +184,14 @@ def main() -> None:
                 f"peak {r['peak_rss_mb']:.0f} MB", t0)
         step += 1
         for fw in rotate(labels, step):
-            b = workers[fw].call("bare_encode")
+            b = workers[fw].call("bare_encode", limit=BARE_SAMPLE)
             ing = out["ingest"][fw]
             ing["bare_encode_s"] = round(b["seconds"], 2)
             ing["chunks_per_s"] = round(ing["chunks"] / ing["seconds"], 2)
             ing["bare_chunks_per_s"] = round(b["chunks"] / b["seconds"], 2)
-            ing["throughput_ratio"] = round(b["seconds"] / ing["seconds"], 3)
-            say(f"bare encode of {fw}'s {b['chunks']} chunks: {b['seconds']:.1f} s (ratio {ing['throughput_ratio']})", t0)
+            ing["throughput_ratio"] = round(ing["chunks_per_s"] / ing["bare_chunks_per_s"], 3)
+            ing["bare_encode_chunks"] = b["chunks"]
+            say(f"bare encode of {b['chunks']} of {fw}'s chunks: {b['seconds']:.1f} s (ratio {ing['throughput_ratio']})", t0)
         t = phase("ingest", t)
 
         out["quality"] = {m: {} for m in (*MODES, "fusion+rerank")}
@@ -236,6 +241,13 @@ def main() -> None:
             out["reingest_changed"][fw] = r
             say(f"re-ingest 1% changed {fw}: {r['seconds']:.2f} s, {r['embedded']} embedded, {r['points']} points", t0)
         t = phase("reingest", t)
+    except BaseException as exc:  # keep what was measured; the message says where it stopped
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        partial = res.with_name(res.stem + "-partial.json")
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(out, indent=2), encoding="utf-8")
+        print(f"stopped: {out['error']}\npartial results in {partial}; worker logs in {scratch}", file=sys.stderr)
+        raise
     finally:
         for w in workers.values():
             w.close()
@@ -253,7 +265,6 @@ def main() -> None:
     out["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     out["runtime_s"] = round(time.perf_counter() - t0, 1)
 
-    res = args.out or BENCH / "results" / f"compare-{out['machine']['date']}{'-quick' if q else ''}.json"
     res.parent.mkdir(parents=True, exist_ok=True)
     res.write_text(json.dumps(out, indent=2), encoding="utf-8")
     if args.workdir is None:

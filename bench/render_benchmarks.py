@@ -3,7 +3,8 @@
     .venv/bin/python bench/render_benchmarks.py [bench/results/compare-DATE.json]
         [--md docs/benchmarks.md] [--png docs/benchmarks.png]
 
-Without a path it takes the newest full run (compare-*.json that is not a --quick run). Every
+Without a path it takes the newest full run (compare-*.json that is neither a --quick run nor
+the partial result of a run that stopped). Every
 figure on the page comes from the JSON; the page says so.
 """
 
@@ -19,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 FRAMEWORKS = ("ragkit", "LlamaIndex", "Haystack")
 MODES = (("bm25", "BM25"), ("dense", "Dense"), ("fusion", "Hybrid (RRF fusion)"),
          ("fusion+rerank", "Hybrid + cross-encoder (top 30)"))
+SHORT = {"bm25": "BM25", "dense": "Dense", "fusion": "Hybrid", "fusion+rerank": "Hybrid + reranker"}
 
 
 @dataclass(frozen=True)
@@ -234,15 +236,15 @@ def render_chart(data: dict, path: Path) -> None:
     import numpy as np
 
     panels = [
-        ("nDCG@10 (higher is better)", [(label, _mode("quality", m, "ndcg@10")) for m, label in MODES], False),
+        ("nDCG@10 (higher is better)", [(SHORT[m], _mode("quality", m, "ndcg@10")) for m, _ in MODES], False),
         ("Query latency p50, ms (log scale, lower is better)",
-         [(label, _mode("latency_ms", m, "p50")) for m, label in MODES], True),
-        ("Ingestion, s (lower is better)", [("first ingest", _at("ingest", "seconds")),
+         [(SHORT[m], _mode("latency_ms", m, "p50")) for m, _ in MODES], True),
+        ("Ingestion, s (log scale, lower is better)", [("first ingest", _at("ingest", "seconds")),
                                             ("re-ingest unchanged", _at("reingest_unchanged", "seconds")),
                                             ("re-ingest 1% changed", _at("reingest_changed", "seconds"))], True),
-        ("Import time, s / installed MB ÷ 1000", [("import", _at("import", "seconds")),
-                                                  ("stack GB", lambda d, f: (_at("installed", "total_mb")(d, f) or 0) / 1000)],
-         False),
+        ("Import time (s) and installed stack (GB), lower is better",
+         [("import time, s", _at("import", "seconds")),
+          ("installed stack, GB", lambda d, f: (_at("installed", "total_mb")(d, f) or 0) / 1000)], False),
     ]
     colors = {"ragkit": "#2b6cb0", "LlamaIndex": "#d69e2e", "Haystack": "#38a169"}
     fig, axes = plt.subplots(2, 2, figsize=(13, 8))
@@ -251,12 +253,14 @@ def render_chart(data: dict, path: Path) -> None:
         width = 0.27
         for i, fw in enumerate(FRAMEWORKS):
             vals = [g(data, fw) for _, g in groups]
-            vals = [float(v) if v is not None else 0.0 for v in vals]
+            vals = [float(v) if v is not None else float("nan") for v in vals]
+            if log:  # a zero has no place on a log axis: draw it at the floor
+                vals = [max(v, 1e-3) for v in vals]
             ax.bar(x + (i - 1) * width, vals, width, label=fw, color=colors[fw])
-        ax.set_xticks(x, [label for label, _ in groups], fontsize=8)
+        ax.set_xticks(x, [label for label, _ in groups], fontsize=9)
         ax.set_title(title, fontsize=10)
         if log:
-            ax.set_yscale("symlog", linthresh=0.1)
+            ax.set_yscale("log")
     axes.flat[0].legend(fontsize=8)
     m = data.get("machine", {})
     fig.suptitle(f"SciFact, {m.get('cpu_count', '?')} CPUs ({m.get('cpu_model', '?')}), {m.get('date', '?')}", fontsize=11)
@@ -267,7 +271,7 @@ def render_chart(data: dict, path: Path) -> None:
 
 
 def newest_result(results_dir: Path) -> Path:
-    files = sorted(p for p in results_dir.glob("compare-*.json") if not p.stem.endswith("-quick"))
+    files = sorted(p for p in results_dir.glob("compare-*.json") if not p.stem.endswith(("-quick", "-partial")))
     if not files:
         raise SystemExit(f"no full-run result compare-*.json in {results_dir}; run bench/compare.py first")
     return files[-1]

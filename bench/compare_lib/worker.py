@@ -52,10 +52,15 @@ def _framework(key: str, workdir: Path, model: str, reranker: str | None, pool: 
     return mod.FRAMEWORK(workdir, model, reranker, pool)
 
 
-def bare_encode(texts: list[str], model_path: str) -> dict:
-    """A bare `SentenceTransformer.encode` of `texts` (model loaded and warmed outside the timing)."""
+def bare_encode(texts: list[str], model_path: str, limit: int = 0) -> dict:
+    """A bare `SentenceTransformer.encode` of `texts`, or of a seeded random sample of `limit` of them
+    (same length mix; the model is loaded and warmed outside the timing)."""
+    import random
+
     from sentence_transformers import SentenceTransformer
 
+    if limit and len(texts) > limit:
+        texts = random.Random(11).sample(texts, limit)
     model = SentenceTransformer(model_path, device="cpu")
     model.encode(texts[:8], batch_size=8, show_progress_bar=False)
     t = time.perf_counter()
@@ -74,7 +79,7 @@ def handle(fw, cmd: dict, model_path: str) -> dict:
         out["peak_rss_mb"] = peak_rss_mb()
         return out
     if op == "bare_encode":
-        return bare_encode(fw.chunk_texts(), model_path)
+        return bare_encode(fw.chunk_texts(), model_path, cmd.get("limit", 0))
     if op == "reingest":
         t = time.perf_counter()
         out = fw.reingest(Path(cmd["corpus"]))

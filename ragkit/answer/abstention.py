@@ -86,8 +86,9 @@ def evidence_features(question: str, candidates: Sequence[ScoredChunk]) -> dict[
 
     Keys (present only when computable): `n_candidates`; `score_top`, `score_margin` (the list's
     own `.score`); `rerank_top`, `rerank_margin`, `fused_top`, `dense_top`, `sparse_top` (from
-    `.scores` of the first candidate(s)); `overlap_top1` (share of the question's content terms
-    in the best chunk, stemmed, title included), `overlap_top3` (in the union of the top 3),
+    `.scores` of the candidates; the stores label the fused score by its fusion method, "rrf",
+    "dbsf" or "weighted"); `overlap_top1` (share of the question's content terms in the best
+    chunk, stemmed, title included), `overlap_top3` (in the union of the top 3),
     `overlap_best` (best single chunk of the top 5), `sentence_overlap` (best single sentence of
     the top 3), `name_overlap` (share of the question's capitalised names found in the top 3;
     1.0 when it has none), `question_terms`.
@@ -101,7 +102,9 @@ def evidence_features(question: str, candidates: Sequence[ScoredChunk]) -> dict[
     if len(candidates) > 1:
         feats["score_margin"] = float(candidates[0].score - candidates[1].score)
     for key in ("rerank", "fused", "dense", "sparse"):
-        vals = [c.scores[key] for c in candidates if key in (c.scores or {})]
+        labels = _FUSED_KEYS if key == "fused" else (key,)
+        vals = [next(c.scores[n] for n in labels if n in c.scores) for c in candidates
+                if any(n in (c.scores or {}) for n in labels)]
         if vals:
             feats[f"{key}_top"] = float(max(vals))
             if key == "rerank" and len(vals) > 1:
@@ -131,6 +134,10 @@ def evidence_features(question: str, candidates: Sequence[ScoredChunk]) -> dict[
     else:
         feats["name_overlap"] = 1.0
     return feats
+
+
+# the stores label a hybrid search's fused score by its fusion method (ragkit.index.base)
+_FUSED_KEYS = ("fused", "rrf", "dbsf", "weighted")
 
 
 def _chunk_stems(c: ScoredChunk) -> set[str]:

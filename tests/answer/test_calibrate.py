@@ -1,0 +1,162 @@
+"""Calibrating the pre-call abstention thresholds: hand-built features -> expected thresholds,
+and the invariants of the search (bound held, deterministic, order-free, same decisions as
+`should_abstain`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ragkit.answer.abstention import AbstentionThresholds, evidence_features, should_abstain
+from ragkit.answer.calibrate import CONFIG_FIELDS, abstains, calibrate, max_threshold, rates, round_down
+from ragkit.config.app import AnswerConfig
+from tests.answer.helpers import make_chunk, scored
+
+pytestmark = pytest.mark.unit
+
+# 20 answerable questions: window_overlap 0.02, 0.07, 0.12, ..., 0.97
+ANSWER = [{"window_overlap": round(0.02 + 0.05 * i, 2)} for i in range(20)]
+ABSTAIN = [{"window_overlap": v} for v in (0.0, 0.05, 0.11, 0.115, 0.2, 0.5)]
+LABELS = [False] * len(ANSWER) + [True] * len(ABSTAIN)
+
+
+def test_single_feature_threshold_is_the_largest_within_budget():
+    # budget 10% of 20 = 2 answerable questions: the minimum is the third smallest value, 0.12
+    cal = calibrate(ANSWER + ABSTAIN, LABELS, target=0.10, margin=0.0, keys=["window_overlap"])
+    assert cal.thresholds == {"window_overlap": 0.12}
+    assert cal.wrong_abstain_rate == pytest.approx(2 / 20)
+    assert cal.correct_abstain_rate == pytest.approx(4 / 6)  # 0.0, 0.05, 0.11, 0.115
+    assert (cal.n_answer, cal.n_abstain) == (20, 6)
+
+
+def test_margin_tightens_the_budget():
+    # target 10% - margin 5% = 1 answerable question may be abstained on: minimum 0.07
+    cal = calibrate(ANSWER + ABSTAIN, LABELS, target=0.10, margin=0.05, keys=["window_overlap"])
+    assert cal.thresholds == {"window_overlap": 0.07}
+    assert cal.wrong_abstain_rate == pytest.approx(1 / 20)
+    assert cal.correct_abstain_rate == pytest.approx(2 / 6)
+
+
+def test_thresholds_are_rounded_down():
+    answer = [{"dense_top": v} for v in (0.12345, 0.5, 0.6, 0.7)]
+    abstain = [{"dense_top": v} for v in (0.1, 0.1234, 0.12346)]
+    cal = calibrate(answer + abstain, [False] * 4 + [True] * 3, target=0.25, margin=0.0, keys=["dense_top"])
+    # budget 1: the exact minimum would be 0.5; rounded down to 3 places it stays 0.5
+    assert cal.thresholds == {"dense_top": 0.5}
+    assert max_threshold(np.array([0.12345, 0.5]), 0, 3) == 0.123
+    assert round_down(0.9999, 3) == 0.999 and round_down(0.5, 3) == 0.5
+
+
+# two features, each catching a different half of the should-abstain questions
+PAIR_ANSWER = [{"overlap_top3": 1.0, "name_overlap": 1.0}] * 10
+PAIR_ABSTAIN = [{"overlap_top3": 0.2, "name_overlap": 1.0}, {"overlap_top3": 0.3, "name_overlap": 1.0},
+                {"overlap_top3": 1.0, "name_overlap": 0.0}, {"overlap_top3": 1.0, "name_overlap": 0.5}]
+PAIR_LABELS = [False] * 10 + [True] * 4
+
+
+def test_a_conjunction_is_chosen_when_it_catches_more():
+    cal = calibrate(PAIR_ANSWER + PAIR_ABSTAIN, PAIR_LABELS, target=0.1, margin=0.0,
+                    keys=["overlap_top3", "name_overlap"], max_features=2)
+    assert cal.thresholds == {"name_overlap": 1.0, "overlap_top3": 1.0}
+    assert (cal.wrong_abstain_rate, cal.correct_abstain_rate) == (0.0, 1.0)
+    assert cal.considered["overlap_top3+name_overlap"] == 1.0
+    assert cal.config_values() == {"abstain_min_rerank": None, "abstain_min_fused": None, "abstain_min_dense": None,
+                                   "abstain_min_overlap": 1.0, "abstain_min_window_overlap": None,
+                                   "abstain_min_name_overlap": 1.0}
+
+
+def test_single_check_when_limited_to_one_and_ties_break_by_key_order():
+    cal = calibrate(PAIR_ANSWER + PAIR_ABSTAIN, PAIR_LABELS, target=0.1, margin=0.0,
+                    keys=["overlap_top3", "name_overlap"], max_features=1)
+    assert cal.thresholds == {"name_overlap": 1.0}  # both catch 2 of 4; "name_overlap" < "overlap_top3"
+    assert cal.correct_abstain_rate == 0.5
+
+
+def test_a_second_check_must_gain_more_than_min_gain():
+    abstain = PAIR_ABSTAIN[:2] + [{"overlap_top3": 0.1, "name_overlap": 1.0}] * 30 + [PAIR_ABSTAIN[2]]
+    labels = [False] * 10 + [True] * len(abstain)
+    kw = dict(target=0.1, margin=0.0, keys=["overlap_top3", "name_overlap"], max_features=2)
+    strict = calibrate(PAIR_ANSWER + abstain, labels, min_gain=0.0, **kw)
+    lenient = calibrate(PAIR_ANSWER + abstain, labels, min_gain=0.05, **kw)  # the pair adds 1/33 = 0.03
+    assert len(strict.thresholds) == 2 and strict.correct_abstain_rate == 1.0
+    assert lenient.thresholds == {"overlap_top3": 1.0}
+    assert lenient.correct_abstain_rate == pytest.approx(32 / 33)
+
+
+def test_missing_features_skip_the_check_and_empty_lists_always_abstain():
+    feats = [{"dense_top": 0.9}, {}, {"n_candidates": 0.0}, {"dense_top": 0.1}]
+    assert abstains(feats, {"dense_top": 0.5}).tolist() == [False, False, True, True]
+    assert abstains(feats, {}).tolist() == [False, False, True, False]
+    assert rates(feats, [False, False, True, True], {"dense_top": 0.5}) == (0.0, 1.0)
+
+
+def test_empty_candidate_lists_use_up_the_budget():
+    answer = [{"n_candidates": 0.0}] + [{"dense_top": 0.5 + 0.01 * i} for i in range(9)]
+    abstain = [{"dense_top": 0.5}, {"dense_top": 0.1}]
+    cal = calibrate(answer + abstain, [False] * 10 + [True] * 2, target=0.2, margin=0.0, keys=["dense_top"])
+    # budget 2, one already spent on the empty list: the minimum is the second answerable value
+    assert cal.thresholds == {"dense_top": 0.51}
+    assert cal.wrong_abstain_rate == pytest.approx(0.2) and cal.correct_abstain_rate == 1.0
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(ValueError, match="both kinds"):
+        calibrate(ANSWER, [False] * len(ANSWER))
+    with pytest.raises(ValueError, match="labels"):
+        calibrate(ANSWER, [False])
+    with pytest.raises(ValueError, match="margin"):
+        calibrate(ANSWER + ABSTAIN, LABELS, target=0.05, margin=0.1)
+
+
+def test_calibrated_config_makes_the_same_decisions_as_should_abstain():
+    q = "How tall is the Eiffel Tower in Paris?"
+    good = make_chunk("The Eiffel Tower in Paris is 330 metres tall.", "eiffel.pdf", chunk_id="g",
+                      title="Eiffel Tower")
+    weak = make_chunk("Coffee is grown in Brazil. Robusta is bitter.", "coffee.txt", chunk_id="w")
+    lists = [scored([good, weak], rerank=[3.0, -5.0], rrf=[0.033, 0.032], dense=[0.8, 0.1]),
+             scored([weak, good], rerank=[-4.0, -6.0], rrf=[0.02, 0.016], dense=[0.2, 0.1]),
+             scored([weak], rerank=[1.0], rrf=[0.03], dense=[0.5])]
+    feats = [evidence_features(q, c) for c in lists]
+    assert all("fused_top" in f for f in feats)  # the stores' "rrf" label counts as the fused score
+    th = {"rerank_top": 0.0, "fused_top": 0.025, "dense_top": 0.3, "overlap_top3": 0.5, "window_overlap": 0.5,
+          "name_overlap": 0.5}
+    for keys in ([k] for k in th):
+        sub = {k: th[k] for k in keys}
+        cfg = AnswerConfig(**{CONFIG_FIELDS[k]: v for k, v in sub.items()})
+        expected = [should_abstain(q, c, AbstentionThresholds.from_config(cfg))[0] for c in lists]
+        assert abstains(feats, sub).tolist() == expected, keys
+    assert set(CONFIG_FIELDS.values()) <= set(AnswerConfig.model_fields)
+
+
+def _feature_rows():
+    row = st.fixed_dictionaries({}, optional={
+        "dense_top": st.floats(0, 1), "overlap_top3": st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]),
+        "name_overlap": st.sampled_from([0.0, 0.5, 1.0]),
+    })
+    return st.lists(st.tuples(row, st.booleans()), min_size=2, max_size=40).filter(
+        lambda rows: any(lab for _, lab in rows) and not all(lab for _, lab in rows))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_feature_rows(), st.sampled_from([0.05, 0.1, 0.3]), st.sampled_from([0.0, 0.02]), st.randoms())
+def test_bound_holds_and_result_is_order_free(rows, target, margin, rnd):
+    feats = [f for f, _ in rows]
+    labels = [lab for _, lab in rows]
+    cal = calibrate(feats, labels, target=target, margin=margin, max_features=2)
+    assert cal.wrong_abstain_rate <= target - margin + 1e-12
+    assert (cal.wrong_abstain_rate, cal.correct_abstain_rate) == rates(feats, labels, cal.thresholds)
+    # no single threshold found by brute force does better than the chosen set (one that would
+    # abstain on every answerable question having the feature is never a candidate)
+    for key in ("dense_top", "overlap_top3", "name_overlap"):
+        top_answer = max((f[key] for f, lab in rows if not lab and key in f), default=None)
+        for t in {f[key] for f in feats if key in f}:
+            w, c = rates(feats, labels, {key: round_down(t, 3)})
+            if w <= target - margin and top_answer is not None and top_answer >= round_down(t, 3):
+                assert c <= cal.correct_abstain_rate + 0.005 + 1e-12
+    shuffled = list(rows)
+    rnd.shuffle(shuffled)
+    again = calibrate([f for f, _ in shuffled], [lab for _, lab in shuffled], target=target, margin=margin,
+                      max_features=2)
+    assert again.thresholds == cal.thresholds
