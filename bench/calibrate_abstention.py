@@ -1,27 +1,24 @@
 """Calibrate ragkit's pre-call abstention thresholds on SQuAD 2.0 dev, reproducibly.
 
-    python bench/calibrate_abstention.py [--answerable 1000] [--ooc 1000] [--full] [--seed 0]
+    python bench/calibrate_abstention.py [--answerable N] [--ooc 2000] [--full] [--seed 0]
                                          [--target 0.10] [--margin 0.02] [--max-features 3]
-                                         [--reranker PATH] [--branch-scores] [--holdout]
+                                         [--features K1,K2] [--reranker PATH] [--holdout]
 
 The protocol of issue 5, acceptance 1 (ragkit/evals/squad.py): the paragraphs of the EVEN
 articles of dev-v2.0.json are ingested (one document each) into .ragkit/bench/squad/ (reused
 while unchanged) with the default pipeline and NO reranker (the only trained cross-encoder on
 these machines, ../shared/models/scifact-minilm-ce, is in-domain for SciFact only; `--reranker`
 measures it as a side figure, into its own index home). Questions are split by a hash of their
-SQuAD id into a calibration half and an evaluation half (`half_of`); this script only ever looks
-at the calibration half, bench/squad_qa.py only at the evaluation half.
+SQuAD id into a calibration half and an evaluation half (`half_of`); thresholds are chosen on
+the calibration half only, bench/squad_qa.py measures on the evaluation half only.
 
 Calibration set: a seeded sample of the answerable questions of the ingested articles (should
 answer) and of the questions of the articles NOT ingested (out of corpus: should abstain). Each
-question is retrieved exactly as `RAG.ask` retrieves it (batched), its candidates go through
+question is retrieved as `RAG.ask` retrieves it when a dense threshold is set (batched, each
+candidate labelled with its dense and sparse branch scores), its candidates go through
 `evidence_features`, and `ragkit.answer.calibrate.calibrate` picks the thresholds that abstain
 on the most out-of-corpus questions while wrongly abstaining on at most target - margin of the
 answerable ones. SQuAD's in-corpus unanswerable questions are reported, not calibrated on.
-
-`--branch-scores` (side figure, not what `RAG.ask` sees): the same search straight from the
-store with each candidate's dense and sparse branch scores, which the Retriever does not ask
-for, so `dense_top` and `sparse_top` exist, and calibrates with them.
 
 `--holdout`: also reports the pre-call abstention rates the chosen thresholds give on samples of
 the same sizes from the evaluation half (feature level, no generator; never used to choose).
@@ -106,28 +103,13 @@ def reranker_path(arg: str | None) -> str | None:
 
 
 def features_for(rag, questions: list[str], batch: int = 64) -> list[dict[str, float]]:
-    """`evidence_features` of each question's final candidates, retrieved as `RAG.ask` does."""
+    """`evidence_features` of each question's final candidates, retrieved as `RAG.ask` retrieves
+    them when a dense threshold is set (with each candidate's dense and sparse branch scores)."""
     out = []
     for i in range(0, len(questions), batch):
         qs = questions[i:i + batch]
-        for q, res in zip(qs, rag.retriever.search_batch(qs)):
+        for q, res in zip(qs, rag.retriever.search_batch(qs, branch_scores=True)):
             out.append(evidence_features(q, res.results))
-    return out
-
-
-def features_with_branches(rag, questions: list[str], batch: int = 64) -> list[dict[str, float]]:
-    """Side figure: the Retriever's first-stage search made on the store directly, with the dense
-    and sparse branch scores of each candidate (`branch_scores=True`)."""
-    r = rag.retriever
-    cfg = r.cfg
-    out = []
-    for i in range(0, len(questions), batch):
-        qs = questions[i:i + batch]
-        dense = np.asarray(r.embedder.embed(qs))
-        sparse = [r.sparse.encode_query(q) for q in qs]
-        hits = r.store.search_batch(dense, sparse, top_k=cfg.top_k, candidates=cfg.candidates, fusion=cfg.fusion,
-                                    rrf_k=cfg.rrf_k, dense_weight=cfg.dense_weight, branch_scores=True)
-        out += [evidence_features(q, h) for q, h in zip(qs, hits)]
     return out
 
 
@@ -140,8 +122,8 @@ def quantiles(feats: list[dict[str, float]], key: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--answerable", type=int, default=1000)
-    ap.add_argument("--ooc", type=int, default=1000)
+    ap.add_argument("--answerable", type=int, default=None, help="sample size (default: all of the half)")
+    ap.add_argument("--ooc", type=int, default=2000)
     ap.add_argument("--unanswerable", type=int, default=300)
     ap.add_argument("--full", action="store_true", help="every question of the calibration half")
     ap.add_argument("--seed", type=int, default=0)
@@ -149,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--margin", type=float, default=0.02)
     ap.add_argument("--max-features", type=int, default=3)
     ap.add_argument("--reranker", help="a CrossEncoder path, or 'scifact' for ../shared/models/scifact-minilm-ce")
-    ap.add_argument("--branch-scores", action="store_true",
-                    help="side figure: with dense/sparse branch scores (not available to RAG.ask today)")
+    ap.add_argument("--features", default=",".join(CONFIG_FIELDS),
+                    help="the features thresholds may use (default: every one with an AnswerConfig field)")
     ap.add_argument("--holdout", action="store_true",
                     help="also report the chosen thresholds' pre-call rates on the evaluation half")
     ap.add_argument("--out", help="results JSON (default bench/results/abstention-calibration-<date>.json)")
@@ -165,7 +147,6 @@ def main(argv: list[str] | None = None) -> int:
                                   "in_corpus_unanswerable": args.unanswerable}
     groups = half_items(articles, "calib", sizes, args.seed)
     held = half_items(articles, "eval", sizes, args.seed) if args.holdout else {}
-    extract = features_with_branches if args.branch_scores else features_for
     rr = reranker_path(args.reranker)
     t0 = time.perf_counter()
     rag = open_rag(articles, rag_config(rr))
@@ -173,10 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         feats, held_feats = {}, {}
         for g in GROUPS:
             t = time.perf_counter()
-            feats[g] = extract(rag, [it.question for it in groups[g]])
+            feats[g] = features_for(rag, [it.question for it in groups[g]])
             print(f"features {g}: {len(feats[g])} questions, {time.perf_counter() - t:.1f} s", flush=True)
         for g, items in held.items():
-            held_feats[g] = extract(rag, [it.question for it in items])
+            held_feats[g] = features_for(rag, [it.question for it in items])
     finally:
         rag.close()
 
@@ -186,7 +167,12 @@ def main(argv: list[str] | None = None) -> int:
 
     fs = feats["answerable"] + feats["out_of_corpus"]
     labels = [False] * len(feats["answerable"]) + [True] * len(feats["out_of_corpus"])
-    cal = calibrate(fs, labels, target=args.target, margin=args.margin, max_features=args.max_features)
+    keys = [k for k in args.features.split(",") if k]
+    unknown = sorted(set(keys) - set(CONFIG_FIELDS))
+    if unknown:
+        print(f"--features: {unknown} have no AnswerConfig field; choose from {list(CONFIG_FIELDS)}", file=sys.stderr)
+        return 2
+    cal = calibrate(fs, labels, target=args.target, margin=args.margin, max_features=args.max_features, keys=keys)
     unans = float(rates(feats["in_corpus_unanswerable"], [True] * len(feats["in_corpus_unanswerable"]),
                         cal.thresholds)[1]) if feats["in_corpus_unanswerable"] else None
     print(f"\nbest out-of-corpus abstention per check set (answerable budget {args.target - args.margin:.0%}):")
@@ -208,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {cfg_name} = {v}")
 
     today = dt.date.today().isoformat()
-    tag = ("-ce" if rr else "") + ("-branch" if args.branch_scores else "")
+    tag = "-ce" if rr else ""
     out = Path(args.out) if args.out else REPO / "bench" / "results" / f"abstention-calibration-{today}{tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     config = rag_config(rr)
@@ -217,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": today, "script": "bench/calibrate_abstention.py", "argv": sys.argv[1:] if argv is None else argv,
         "protocol": {"ingest": INGEST, "half": "calib", "split": "sha1(question id)[0] % 2 == 0",
                      "sizes": {g: len(groups[g]) for g in GROUPS}, "seed": args.seed,
-                     "reranker": rr, "branch_scores": args.branch_scores, "config": config},
+                     "reranker": rr, "features": keys, "config": config},
         "calibration": cal.to_dict(),
         "in_corpus_unanswerable_abstained": unans,
         "eval_half_pre_call_abstained": held_rates or None,

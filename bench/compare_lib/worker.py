@@ -157,16 +157,21 @@ class Worker:
         self.proc.stdin.flush()
         return self._read()
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        """Ask the worker to quit (or kill it at once, when the run is stopping on an error)."""
         if self.proc.poll() is None:
-            try:
-                self.call("quit")
-            except (WorkerError, BrokenPipeError, OSError):
-                pass
+            if kill:
+                self.proc.kill()
+            else:
+                try:
+                    self.call("quit")
+                except (WorkerError, BrokenPipeError, OSError):
+                    pass
             try:
                 self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
         self._log.close()
 
 

@@ -36,7 +36,9 @@ def ask(deps: AskDeps, question: str, *, filters: Mapping[str, Any] | None = Non
     cfg = deps.answer_cfg
     qid = uuid.uuid4().hex
     t0 = time.perf_counter()
-    res = deps.retriever.search(question, filters=dict(filters) if filters else None, top_k=top_k)
+    # the dense branch score of each candidate is fetched only when a threshold needs it
+    res = deps.retriever.search(question, filters=dict(filters) if filters else None, top_k=top_k,
+                                branch_scores=cfg.abstain_min_dense is not None)
     latency = {"embed": res.timings.get("embed", 0.0), "retrieve": res.timings.get("search", 0.0),
                "rerank": res.timings.get("rerank", 0.0)}
     hits = res.results

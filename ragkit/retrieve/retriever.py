@@ -41,8 +41,10 @@ class Retriever:
         mode: str | None = None,
         rerank: bool | None = None,
         top_n: int | None = None,
+        branch_scores: bool = False,
     ) -> RetrievalResult:
-        return self.search_batch([query], filters=filters, top_k=top_k, mode=mode, rerank=rerank, top_n=top_n)[0]
+        return self.search_batch([query], filters=filters, top_k=top_k, mode=mode, rerank=rerank, top_n=top_n,
+                                 branch_scores=branch_scores)[0]
 
     def search_batch(
         self,
@@ -53,7 +55,10 @@ class Retriever:
         mode: str | None = None,
         rerank: bool | None = None,
         top_n: int | None = None,
+        branch_scores: bool = False,
     ) -> list[RetrievalResult]:
+        """`branch_scores`: a hybrid search also labels each candidate with its "dense" and
+        "sparse" branch scores (one more store query per branch; abstention thresholds use them)."""
         mode = mode or self.cfg.mode
         use_rerank = self._rerank_wanted(rerank)
         first_k = max(top_k or self.cfg.top_k, self.rerank_cfg.candidates if use_rerank else 0)
@@ -72,6 +77,7 @@ class Retriever:
             fusion=self.cfg.fusion,
             rrf_k=self.cfg.rrf_k,
             dense_weight=self.cfg.dense_weight,
+            branch_scores=branch_scores and mode == "hybrid",
         )
         t_search = (time.perf_counter() - t1) / len(queries)
         out: list[RetrievalResult] = []
