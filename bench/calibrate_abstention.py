@@ -2,7 +2,8 @@
 
     python bench/calibrate_abstention.py [--answerable N] [--ooc 2000] [--full] [--seed 0]
                                          [--target 0.10] [--margin 0.02] [--max-features 3]
-                                         [--features K1,K2] [--reranker PATH] [--holdout]
+                                         [--families minimums,score] [--features K1,K2]
+                                         [--score-features K1,K2] [--reranker PATH] [--holdout]
 
 The protocol of issue 5, acceptance 1 (ragkit/evals/squad.py): the paragraphs of the EVEN
 articles of dev-v2.0.json are ingested (one document each) into .ragkit/bench/squad/ (reused
@@ -16,9 +17,10 @@ Calibration set: a seeded sample of the answerable questions of the ingested art
 answer) and of the questions of the articles NOT ingested (out of corpus: should abstain). Each
 question is retrieved as `RAG.ask` retrieves it when a dense threshold is set (batched, each
 candidate labelled with its dense and sparse branch scores), its candidates go through
-`evidence_features`, and `ragkit.answer.calibrate.calibrate` picks the thresholds that abstain
-on the most out-of-corpus questions while wrongly abstaining on at most target - margin of the
-answerable ones. SQuAD's in-corpus unanswerable questions are reported, not calibrated on.
+`evidence_features`, and `ragkit.answer.calibrate.calibrate` picks the rule (per-feature
+minimums, or a minimum on a weighted sum of features) that abstains on the most out-of-corpus
+questions while wrongly abstaining on at most target - margin of the answerable ones. SQuAD's
+in-corpus unanswerable questions are reported, not calibrated on.
 
 `--holdout`: also reports the pre-call abstention rates the chosen thresholds give on samples of
 the same sizes from the evaluation half (feature level, no generator; never used to choose).
@@ -44,7 +46,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ragkit.answer.abstention import evidence_features  # noqa: E402
-from ragkit.answer.calibrate import CONFIG_FIELDS, calibrate, rates  # noqa: E402
+from ragkit.answer.calibrate import CONFIG_FIELDS, SCORE_KEYS, Calibration, calibrate  # noqa: E402
+from ragkit.config.app import EVIDENCE_FEATURES  # noqa: E402
 from ragkit.evals.items import sample  # noqa: E402
 from ragkit.evals.squad import load_squad, squad_items, write_corpus  # noqa: E402
 
@@ -113,6 +116,13 @@ def features_for(rag, questions: list[str], batch: int = 64) -> list[dict[str, f
     return out
 
 
+def describe(cal: Calibration) -> str:
+    parts = [f"{k} >= {v:g}" for k, v in cal.thresholds.items()]
+    if cal.min_evidence is not None:
+        parts.append(" + ".join(f"{w:g}*{k}" for k, w in cal.weights.items()) + f" >= {cal.min_evidence:g}")
+    return " and ".join(parts) or "(no check)"
+
+
 def quantiles(feats: list[dict[str, float]], key: str) -> str:
     vals = np.array([f[key] for f in feats if key in f])
     if vals.size == 0:
@@ -129,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--target", type=float, default=0.10)
     ap.add_argument("--margin", type=float, default=0.02)
-    ap.add_argument("--max-features", type=int, default=3)
+    ap.add_argument("--max-features", type=int, default=3, help="most minimums in one rule")
+    ap.add_argument("--families", default="minimums,score", help="rule families to fit (ragkit.answer.calibrate)")
+    ap.add_argument("--score-features", default=",".join(SCORE_KEYS),
+                    help="features the weighted score may add to its anchor (dense_top; rerank_top with --reranker)")
     ap.add_argument("--reranker", help="a CrossEncoder path, or 'scifact' for ../shared/models/scifact-minilm-ce")
     ap.add_argument("--features", default=",".join(CONFIG_FIELDS),
                     help="the features thresholds may use (default: every one with an AnswerConfig field)")
@@ -168,17 +181,27 @@ def main(argv: list[str] | None = None) -> int:
     fs = feats["answerable"] + feats["out_of_corpus"]
     labels = [False] * len(feats["answerable"]) + [True] * len(feats["out_of_corpus"])
     keys = [k for k in args.features.split(",") if k]
-    unknown = sorted(set(keys) - set(CONFIG_FIELDS))
+    score_keys = [k for k in args.score_features.split(",") if k]
+    unknown = sorted(set(keys) - set(CONFIG_FIELDS)) + sorted(set(score_keys) - set(EVIDENCE_FEATURES))
     if unknown:
-        print(f"--features: {unknown} have no AnswerConfig field; choose from {list(CONFIG_FIELDS)}", file=sys.stderr)
+        print(f"unknown features {unknown}: --features takes {list(CONFIG_FIELDS)}, --score-features "
+              f"{list(EVIDENCE_FEATURES)}", file=sys.stderr)
         return 2
-    cal = calibrate(fs, labels, target=args.target, margin=args.margin, max_features=args.max_features, keys=keys)
-    unans = float(rates(feats["in_corpus_unanswerable"], [True] * len(feats["in_corpus_unanswerable"]),
-                        cal.thresholds)[1]) if feats["in_corpus_unanswerable"] else None
-    print(f"\nbest out-of-corpus abstention per check set (answerable budget {args.target - args.margin:.0%}):")
-    for name, rate in sorted(cal.considered.items(), key=lambda kv: -kv[1])[:10]:
-        print(f"  {rate:.3f}  {name}")
-    print(f"\nchosen thresholds: {cal.thresholds}")
+    families = [f for f in args.families.split(",") if f]
+    kw = dict(target=args.target, margin=args.margin, max_features=args.max_features, keys=keys,
+              score_keys=score_keys, anchor="rerank_top" if rr else "dense_top")
+    cal = calibrate(fs, labels, families=families, **kw)
+    alt = calibrate(fs, labels, families=["minimums"], **kw) if "score" in families else None
+    unans = float(cal.decide(feats["in_corpus_unanswerable"]).mean()) if feats["in_corpus_unanswerable"] else None
+    print(f"\nbest out-of-corpus abstention per rule (answerable budget {args.target - args.margin:.0%}):")
+    for fam, pick in (("minimums", lambda n: "*" not in n), ("score", lambda n: "*" in n)):
+        top = sorted(((r, n) for n, r in cal.considered.items() if pick(n)), key=lambda rn: (-rn[0], rn[1]))[:5]
+        for rate, name in top:
+            print(f"  {fam:8s} {rate:.3f}  {name}")
+    print(f"\nchosen: {describe(cal)}")
+    if alt is not None:
+        print(f"best minimums-only rule: {describe(alt)}: calibration half answerable wrongly abstained "
+              f"{alt.wrong_abstain_rate:.3f}, out-of-corpus abstained {alt.correct_abstain_rate:.3f}")
     print(f"calibration half: answerable wrongly abstained {cal.wrong_abstain_rate:.3f} (n={cal.n_answer}), "
           f"out-of-corpus correctly abstained {cal.correct_abstain_rate:.3f} (n={cal.n_abstain}), "
           f"in-corpus unanswerable abstained {unans if unans is None else round(unans, 3)} "
@@ -186,9 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     held_rates = {}
     if held_feats:
         for g in GROUPS:
-            held_rates[g] = float(rates(held_feats[g], [True] * len(held_feats[g]), cal.thresholds)[1])
+            held_rates[g] = float(cal.decide(held_feats[g]).mean()) if held_feats[g] else None
         print("evaluation half, pre-call abstention only (feature level): " + ", ".join(
-            f"{g} {v:.3f} (n={len(held_feats[g])})" for g, v in held_rates.items()))
+            f"{g} {v:.3f} (n={len(held_feats[g])})" for g, v in held_rates.items() if v is not None))
     print("\nAnswerConfig defaults (ragkit/config/app.py):")
     for cfg_name, v in cal.config_values().items():
         print(f"  {cfg_name} = {v}")
@@ -205,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                      "sizes": {g: len(groups[g]) for g in GROUPS}, "seed": args.seed,
                      "reranker": rr, "features": keys, "config": config},
         "calibration": cal.to_dict(),
+        "minimums_only": alt.to_dict() if alt is not None else None,
         "in_corpus_unanswerable_abstained": unans,
         "eval_half_pre_call_abstained": held_rates or None,
         "quantiles": {g: {k: quantiles(feats[g], k) for k in SHOW} for g in GROUPS},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Mapping, Sequence
 
 from ragkit.answer.text import QUESTION_WORDS, content_stems, names, split_sentences, stem_words, stems_match
 from ragkit.types import ScoredChunk
@@ -144,10 +144,24 @@ def _chunk_stems(c: ScoredChunk) -> set[str]:
     return set(content_stems(c.chunk.text + " " + (c.chunk.title or "")))
 
 
+def evidence_score(features: Mapping[str, float], weights: Iterable[tuple[str, float]]) -> float | None:
+    """The weighted sum of features (e.g. dense_top + 0.5 * window_overlap); None when a feature
+    with a non-zero weight is absent."""
+    total = 0.0
+    for key, w in weights:
+        if w == 0:
+            continue
+        if key not in features:
+            return None
+        total += w * float(features[key])
+    return total
+
+
 @dataclass(frozen=True)
 class AbstentionThresholds:
     """Minimums a candidate list must reach to be answered; None disables a check. A check whose
-    feature is absent (no reranker ran, say) is skipped."""
+    feature is absent (no reranker ran, say) is skipped. `min_evidence` applies to the weighted
+    sum `evidence_score(features, evidence_weights)` (skipped when a weighted feature is absent)."""
 
     min_rerank: float | None = None
     min_fused: float | None = None
@@ -155,6 +169,8 @@ class AbstentionThresholds:
     min_overlap: float | None = None  # on overlap_top3
     min_window_overlap: float | None = None
     min_name_overlap: float | None = None
+    min_evidence: float | None = None
+    evidence_weights: tuple[tuple[str, float], ...] = ()  # (feature key, weight), sorted by key
 
     @classmethod
     def from_config(cls, cfg) -> "AbstentionThresholds":
@@ -166,7 +182,21 @@ class AbstentionThresholds:
             min_overlap=cfg.abstain_min_overlap,
             min_window_overlap=cfg.abstain_min_window_overlap,
             min_name_overlap=cfg.abstain_min_name_overlap,
+            min_evidence=getattr(cfg, "abstain_min_evidence", None),
+            evidence_weights=tuple(sorted((getattr(cfg, "abstain_evidence_weights", None) or {}).items())),
         )
+
+    def uses(self, key: str) -> bool:
+        """Does any active check read this feature?"""
+        if self.min_evidence is not None and any(k == key and w != 0 for k, w in self.evidence_weights):
+            return True
+        return any(getattr(self, attr) is not None and k == key for attr, k, _, _ in _CHECKS)
+
+
+def needs_branch_scores(thresholds: AbstentionThresholds) -> bool:
+    """True when a check reads the dense or sparse branch score of the candidates, which a hybrid
+    search labels only when asked (`Retriever.search(..., branch_scores=True)`)."""
+    return thresholds.uses("dense_top") or thresholds.uses("sparse_top")
 
 
 _CHECKS = (
@@ -197,4 +227,10 @@ def should_abstain(
             continue
         if feats[key] < limit:
             return True, f"{label} {feats[key]:.3f} is below the threshold {limit:.3f} ({cfg_key})"
+    if thresholds.min_evidence is not None and thresholds.evidence_weights:
+        score = evidence_score(feats, thresholds.evidence_weights)
+        if score is not None and score < thresholds.min_evidence:
+            formula = " + ".join(f"{w:g}*{k}" for k, w in thresholds.evidence_weights if w)
+            return True, (f"evidence score {score:.3f} ({formula}) is below the threshold "
+                          f"{thresholds.min_evidence:.3f} (answer.abstain_min_evidence)")
     return False, ""

@@ -12,7 +12,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from ragkit.answer.abstention import AbstentionThresholds, evidence_features, is_abstention, should_abstain
+from ragkit.answer.abstention import (
+    AbstentionThresholds,
+    evidence_features,
+    is_abstention,
+    needs_branch_scores,
+    should_abstain,
+)
 from ragkit.answer.answer import ABSTAIN_TEXT, Answer
 from ragkit.answer.prompts import build_prompt
 from ragkit.answer.verify import verify_answer
@@ -36,9 +42,10 @@ def ask(deps: AskDeps, question: str, *, filters: Mapping[str, Any] | None = Non
     cfg = deps.answer_cfg
     qid = uuid.uuid4().hex
     t0 = time.perf_counter()
+    thresholds = AbstentionThresholds.from_config(cfg)
     # the dense branch score of each candidate is fetched only when a threshold needs it
     res = deps.retriever.search(question, filters=dict(filters) if filters else None, top_k=top_k,
-                                branch_scores=cfg.abstain_min_dense is not None)
+                                branch_scores=needs_branch_scores(thresholds))
     latency = {"embed": res.timings.get("embed", 0.0), "retrieve": res.timings.get("search", 0.0),
                "rerank": res.timings.get("rerank", 0.0)}
     hits = res.results
@@ -49,7 +56,7 @@ def ask(deps: AskDeps, question: str, *, filters: Mapping[str, Any] | None = Non
         return Answer(question=question, query_id=qid, latency=dict(latency), notes=notes, **kw)
 
     feats = evidence_features(question, hits) if hits else {}
-    abstain, reason = should_abstain(question, hits, AbstentionThresholds.from_config(cfg), feats)
+    abstain, reason = should_abstain(question, hits, thresholds, feats)
     if abstain:
         return done(text=ABSTAIN_TEXT, abstained=True, abstain_reason=f"weak evidence: {reason}",
                     chunks=tuple(hits), model="", provider="", cost_usd=0.0,

@@ -64,6 +64,8 @@ def _print_summary(report: dict, paths: dict[str, Path], console) -> None:
     if comp:
         console.print(f"compared with {comp['previous']['path']}: {len(comp['regressions'])} regression(s)"
                       + (": " + ", ".join(comp["regressions"]) if comp["regressions"] else ""))
+    for note in report["run"].get("notes") or []:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     s = report["summary"]
     color = "green" if report["status"] == "pass" else "red"
     console.print(f"[{color}]{report['status'].upper()}[/{color}]: {s['pass']} passed, {s['fail']} failed, "
@@ -128,6 +130,12 @@ def register(app: typer.Typer) -> None:
                                                      confirm=confirm, yes=yes))
         except RagkitError as exc:
             typer.echo(f"eval could not run: {type(exc).__name__}: {exc}", err=True)
+            raise typer.Exit(EXIT_BROKEN)
+        except Exception as exc:  # noqa: BLE001 - a crash is "could not run" (2), never "a check failed" (1)
+            import traceback
+
+            traceback.print_exc()
+            typer.echo(f"eval crashed: {type(exc).__name__}: {exc}", err=True)
             raise typer.Exit(EXIT_BROKEN)
         if previous is not None:
             report["comparison"] = compare_reports(report, previous, previous_path=str(compare))

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ragkit.config.base import Section
+
+# the features ragkit.answer.abstention.evidence_features computes (abstain_evidence_weights keys)
+EVIDENCE_FEATURES = (
+    "score_top", "score_margin", "rerank_top", "rerank_margin", "fused_top", "dense_top", "sparse_top",
+    "overlap_top1", "overlap_top3", "overlap_best", "sentence_overlap", "window_overlap", "name_overlap",
+)
 
 
 class AnswerConfig(Section):
@@ -27,5 +33,16 @@ class AnswerConfig(Section):
     abstain_min_overlap: float | None = Field(None, ge=0, le=1)  # question terms in the top 3 chunks
     abstain_min_window_overlap: float | None = Field(0.5, ge=0, le=1)  # ... in 2 consecutive sentences
     abstain_min_name_overlap: float | None = Field(0.666, ge=0, le=1)
+    # ... and on a weighted sum of features: abstain when sum(w * feature) < abstain_min_evidence
+    abstain_min_evidence: float | None = None
+    abstain_evidence_weights: dict[str, float] = Field(default_factory=dict)  # feature -> weight
     # extractive generator
     max_sentences: int = Field(3, ge=1)
+
+    @field_validator("abstain_evidence_weights")
+    @classmethod
+    def _known_features(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(EVIDENCE_FEATURES))
+        if unknown:
+            raise ValueError(f"unknown evidence feature(s) {unknown}; known: {', '.join(EVIDENCE_FEATURES)}")
+        return v

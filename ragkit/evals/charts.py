@@ -49,11 +49,12 @@ def metric_bars(metrics: Sequence[dict[str, Any]]) -> str | None:
             t = m.get("threshold")
             if t:
                 ax.plot([t["value"], t["value"]], [y - 0.38, y + 0.38], color="#222", linewidth=1.5)
-            ax.text(min(m["value"], 1.0) + 0.01, y, f"{m['value']:.3f}", va="center", fontsize=8)
+            right = max(m["value"], m["ci"][1] if m.get("ci") else m["value"])
+            ax.text(min(right, 1.0) + 0.015, y, f"{m['value']:.3f}", va="center", fontsize=8)
         ax.set_yticks(ys)
         ax.set_yticklabels([m["key"] for m in rows])
         low = min(0.0, min(vals) - 0.05)
-        ax.set_xlim(low, 1.12)
+        ax.set_xlim(low, 1.14)
         ax.set_xlabel("value (bars: 95% bootstrap CI; black tick: threshold; red: failed)")
         return _svg(fig, "metrics")
 

@@ -107,8 +107,9 @@ def render_html(report: dict[str, Any]) -> str:
         f"<p>{sm['pass']} passed · {sm['fail']} failed · {sm['skip']} skipped · {sm['info']} without threshold. "
         f"{q['total']} queries ({q['searched']} searched, {q['asked']} asked) over "
         f"{report['corpus'].get('documents') or '?'} documents / {report['corpus'].get('chunks') or '?'} chunks; "
-        f"{'full run' if s['full'] else 'sampled'}; {run['seconds']:.1f} s; started {escape(run['started'])}; "
+        f"{'sampled' if s.get('sampled') else 'all queries'}; {run['seconds']:.1f} s; started {escape(run['started'])}; "
         f"ragkit {escape(report['ragkit_version'])}.</p>",
+        "".join(f"<p class=note><b>Note:</b> {escape(n)}</p>" for n in run.get("notes") or []),
         "<h2>Headline metrics</h2>",
         _figure("chart-metrics", bars, "Headline metrics with 95% bootstrap confidence intervals.",
                 "No share or score metric was measured."),

@@ -6,14 +6,14 @@ Top level::
     schema_version   1
     kind             "ragkit.eval.report"
     ragkit_version   the package version that wrote it
-    status           "pass" (no check failed) | "fail"
+    status           "pass" (no check failed and no question raised an error) | "fail"
     summary          {"pass": n, "fail": n, "skip": n, "info": n}
-    suite            {name, description, path, sha256, full, corpus_kind, queries_kind, sample, thresholds}
+    suite            {name, description, path, sha256, full, sampled, corpus_kind, queries_kind, sample, thresholds}
     run              {started, finished (ISO-8601 UTC), seconds, phases_s {ingest, chunks, search, ask, judge},
                       work_dir, host {python, platform, cpus}, notes [str]}
     config           the pipeline config under test (secrets redacted)
     corpus           {documents, chunks, ingest {added, updated, unchanged, ..., reused_index}}
-    queries          {total, searched, asked, groups {group: n}}
+    queries          {total, searched, asked, errors (questions whose RAG.ask raised), groups {group: n}}
     checks           [check], in checklist order
     headline         [metric] with bootstrap CIs: the figures to look at first
     metrics          {"<check>.<metric>": value}: every metric, flat (what --compare reads)
@@ -96,15 +96,16 @@ def build_report(suite, opts, cfg, items: Sequence, obs, results: Sequence, *, s
             "error": a.error if a else None,
         })
     sources = {c.source for c in obs.chunks}
+    errors = sum(1 for a in obs.answers if a.error)
     report = {
         "schema_version": SCHEMA_VERSION,
         "kind": KIND,
         "ragkit_version": __version__,
-        "status": "fail" if summary["fail"] else "pass",
+        "status": "fail" if summary["fail"] or errors else "pass",
         "summary": summary,
         "suite": {
             "name": suite.name, "description": suite.description, "path": suite.path, "sha256": suite.sha256,
-            "full": bool(opts.full), "corpus_kind": suite.corpus.kind, "queries_kind": suite.queries.kind,
+            "full": bool(opts.full), "sampled": _sampled(suite, opts), "corpus_kind": suite.corpus.kind, "queries_kind": suite.queries.kind,
             "sample": suite.sample.model_dump(), "thresholds": {k: t.model_dump(exclude_none=True)
                                                                 for k, t in suite.thresholds.items()},
         },
@@ -115,13 +116,22 @@ def build_report(suite, opts, cfg, items: Sequence, obs, results: Sequence, *, s
         "config": redacted(cfg.to_dict()),
         "corpus": {"documents": len(sources) if obs.chunks else None, "chunks": len(obs.chunks) if obs.chunks else None,
                    "ingest": obs.ingest},
-        "queries": {"total": len(items), "searched": len(obs.searches), "asked": len(obs.answers), "groups": groups},
+        "queries": {"total": len(items), "searched": len(obs.searches), "asked": len(obs.answers),
+                    "errors": errors, "groups": groups},
         "checks": checks,
         "headline": headline,
         "metrics": metrics,
         "items": rows,
     }
     return _clean(report)
+
+
+def _sampled(suite, opts) -> bool:
+    """Did sampling leave queries out (or unasked)?"""
+    if opts.full:
+        return False
+    kind = suite.queries.kind
+    return suite.sample.size is not None or kind == "squad2" or (kind == "beir" and suite.sample.ask is not None)
 
 
 def write_json(report: dict[str, Any], path: str | Path) -> Path:

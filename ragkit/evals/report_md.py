@@ -51,7 +51,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{sm['pass']} passed, {sm['fail']} failed, {sm['skip']} skipped, {sm['info']} without threshold · "
         f"{q['total']} queries ({q['searched']} searched, {q['asked']} asked) · "
         f"{corpus.get('documents') or '?'} documents, {corpus.get('chunks') or '?'} chunks · "
-        f"{'full run' if s['full'] else 'sampled'} · {run['seconds']:.1f} s · ragkit {report['ragkit_version']}",
+        f"{'sampled' if s.get('sampled') else 'all queries'} · {run['seconds']:.1f} s · ragkit {report['ragkit_version']}",
         "",
     ]
     if report["headline"]:

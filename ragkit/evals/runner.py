@@ -31,6 +31,11 @@ from ragkit.evals.workdir import base_config, corpus_paths, eval_config, load_it
 Progress = Callable[[str, int, "int | None"], None]  # (phase, advance, total when known)
 Confirm = Callable[[str], bool]
 SEARCH_BATCH = 32
+ABORT_AFTER = 3
+
+
+class EvalRunError(RagkitError):
+    """The pipeline under test cannot run (not a question's fault)."""
 
 
 @dataclass
@@ -219,17 +224,30 @@ def _search(rag, cfg, suite: Suite, items: Sequence[EvalItem], obs: Observed, pr
 
 
 def _ask(rag, asked: Sequence[EvalItem], obs: Observed, progress: Progress) -> None:
+    """Ask each question; a question that raises is recorded with its error (a bad question never
+    stops the run). When the first ABORT_AFTER questions all fail with the same exception that is
+    not a RagkitError, the pipeline itself is broken: the run stops with that error."""
     progress("ask", 0, len(asked))
-    for it in asked:
+    crashes: list[Exception] = []
+    for n, it in enumerate(asked, start=1):
         try:
             ans = rag.ask(it.question, filters=it.filters)
             a = answer_obs(it.id, ans)
             if it.filters:
                 a.filter_checked, a.filter_matched = _filter_counts(it.filters, ans.chunks)
-        except RagkitError as exc:
+        except Exception as exc:  # noqa: BLE001 - recorded per question, reported, and fails the run
             a = AnswerObs(it.id, "", False, error=f"{type(exc).__name__}: {exc}")
+            if not isinstance(exc, RagkitError):
+                crashes.append(exc)
+                if len(crashes) == n == ABORT_AFTER and len({type(e) for e in crashes}) == 1:
+                    raise EvalRunError(f"RAG.ask fails on every question ({type(exc).__name__}: {exc}); "
+                                       "the pipeline is broken, not the questions") from exc
         obs.answers.append(a)
         progress("ask", 1, None)
+    failed = [a for a in obs.answers if a.error]
+    if failed:
+        obs.notes.append(f"{len(failed)} of {len(asked)} questions raised an error (first: {failed[0].error}); "
+                         "the run fails")
 
 
 def _ledger_rows(path: Path, since: float, until: float) -> list[dict[str, Any]]:

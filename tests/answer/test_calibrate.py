@@ -9,9 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ragkit.answer.abstention import AbstentionThresholds, evidence_features, should_abstain
+from ragkit.answer.abstention import (
+    AbstentionThresholds,
+    evidence_features,
+    evidence_score,
+    needs_branch_scores,
+    should_abstain,
+)
 from ragkit.answer.calibrate import CONFIG_FIELDS, abstains, calibrate, max_threshold, rates, round_down
-from ragkit.config.app import AnswerConfig
+from ragkit.config.app import EVIDENCE_FEATURES, AnswerConfig
 from tests.answer.helpers import make_chunk, scored
 
 pytestmark = pytest.mark.unit
@@ -64,7 +70,8 @@ def test_a_conjunction_is_chosen_when_it_catches_more():
     assert cal.considered["overlap_top3+name_overlap"] == 1.0
     assert cal.config_values() == {"abstain_min_rerank": None, "abstain_min_fused": None, "abstain_min_dense": None,
                                    "abstain_min_overlap": 1.0, "abstain_min_window_overlap": None,
-                                   "abstain_min_name_overlap": 1.0}
+                                   "abstain_min_name_overlap": 1.0, "abstain_min_evidence": None,
+                                   "abstain_evidence_weights": {}}
 
 
 def test_single_check_when_limited_to_one_and_ties_break_by_key_order():
@@ -124,10 +131,61 @@ def test_calibrated_config_makes_the_same_decisions_as_should_abstain():
           "name_overlap": 0.5}
     for keys in ([k] for k in th):
         sub = {k: th[k] for k in keys}
-        cfg = AnswerConfig(**{CONFIG_FIELDS[k]: v for k, v in sub.items()})
+        cfg = AnswerConfig(**{f: None for f in CONFIG_FIELDS.values()} | {CONFIG_FIELDS[k]: v for k, v in sub.items()})
         expected = [should_abstain(q, c, AbstentionThresholds.from_config(cfg))[0] for c in lists]
         assert abstains(feats, sub).tolist() == expected, keys
     assert set(CONFIG_FIELDS.values()) <= set(AnswerConfig.model_fields)
+
+
+# neither feature separates the two groups alone, their sum does (values exact in binary)
+SUM_ANSWER = [{"dense_top": d, "window_overlap": w}
+              for d, w in ((0.25, 0.875), (0.375, 0.875), (0.5, 0.75), (0.75, 0.5), (0.875, 0.5))]
+SUM_ABSTAIN = [{"dense_top": d, "window_overlap": w}
+               for d, w in ((0.25, 0.5), (0.5, 0.25), (0.375, 0.625), (0.625, 0.25))]
+SUM_LABELS = [False] * 5 + [True] * 4
+
+
+def test_a_weighted_score_is_chosen_when_it_separates_better():
+    cal = calibrate(SUM_ANSWER + SUM_ABSTAIN, SUM_LABELS, target=0.0, margin=0.0,
+                    keys=["dense_top", "window_overlap"], score_keys=["window_overlap"], weight_grid=(0.0, 0.5, 1.0))
+    # minimums catch 2 of 4 at best (window_overlap >= 0.5); dense + window >= 1.125 catches all 4
+    assert cal.considered["dense_top+window_overlap"] == 0.5
+    assert (cal.weights, cal.min_evidence, cal.thresholds) == ({"dense_top": 1.0, "window_overlap": 1.0}, 1.125, {})
+    assert (cal.wrong_abstain_rate, cal.correct_abstain_rate) == (0.0, 1.0)
+    cfg = AnswerConfig(**cal.config_values())
+    th = AbstentionThresholds.from_config(cfg)
+    assert needs_branch_scores(th) and th.evidence_weights == (("dense_top", 1.0), ("window_overlap", 1.0))
+    dummy = scored([make_chunk("Some text here.", "a.txt")])
+    decisions = [should_abstain("q?", dummy, th, features=f)[0] for f in SUM_ANSWER + SUM_ABSTAIN]
+    assert decisions == cal.decide(SUM_ANSWER + SUM_ABSTAIN).tolist() == SUM_LABELS
+    reason = should_abstain("q?", dummy, th, features=SUM_ABSTAIN[0])[1]
+    assert "1*dense_top + 1*window_overlap" in reason and "answer.abstain_min_evidence" in reason
+    only_min = calibrate(SUM_ANSWER + SUM_ABSTAIN, SUM_LABELS, target=0.0, margin=0.0,
+                         keys=["dense_top", "window_overlap"], families=["minimums"])
+    assert only_min.thresholds == {"window_overlap": 0.5} and only_min.weights == {}
+
+
+def test_evidence_score_and_which_checks_need_branch_scores():
+    weights = [("dense_top", 1.0), ("window_overlap", 0.5)]
+    assert evidence_score({"dense_top": 0.5, "window_overlap": 0.5}, weights) == 0.75
+    assert evidence_score({"window_overlap": 0.5}, [("dense_top", 1.0), ("window_overlap", 0.5)]) is None
+    assert evidence_score({"window_overlap": 0.5}, [("dense_top", 0.0), ("window_overlap", 2.0)]) == 1.0
+    assert needs_branch_scores(AbstentionThresholds(min_dense=0.3))
+    assert not needs_branch_scores(AbstentionThresholds(min_window_overlap=0.5))
+    assert not needs_branch_scores(AbstentionThresholds(evidence_weights=(("dense_top", 1.0),)))  # no minimum
+    assert needs_branch_scores(AbstentionThresholds(min_evidence=0.1, evidence_weights=(("sparse_top", 1.0),)))
+    # a weighted feature that does not exist is refused by the config, not silently skipped
+    with pytest.raises(ValueError, match="unknown evidence feature"):
+        AnswerConfig(abstain_evidence_weights={"dense": 1.0})
+
+
+def test_every_evidence_feature_can_be_weighted():
+    q = "How tall is the Eiffel Tower in Paris?"
+    chunks = scored([make_chunk("The Eiffel Tower in Paris is 330 metres tall. It opened in 1889.", "e.pdf"),
+                     make_chunk("Coffee grows in Brazil.", "c.txt")],
+                    rerank=[2.0, -1.0], rrf=[0.03, 0.02], dense=[0.7, 0.1], sparse=[9.0, 1.0])
+    keys = set(evidence_features(q, chunks)) - {"n_candidates", "question_terms"}
+    assert keys == set(EVIDENCE_FEATURES)
 
 
 def _feature_rows():
@@ -144,9 +202,13 @@ def _feature_rows():
 def test_bound_holds_and_result_is_order_free(rows, target, margin, rnd):
     feats = [f for f, _ in rows]
     labels = [lab for _, lab in rows]
-    cal = calibrate(feats, labels, target=target, margin=margin, max_features=2)
+    cal = calibrate(feats, labels, target=target, margin=margin, max_features=2, weight_grid=(0.0, 0.5, 1.0))
     assert cal.wrong_abstain_rate <= target - margin + 1e-12
-    assert (cal.wrong_abstain_rate, cal.correct_abstain_rate) == rates(feats, labels, cal.thresholds)
+    assert (cal.wrong_abstain_rate, cal.correct_abstain_rate) == rates(
+        feats, labels, cal.thresholds, cal.weights, cal.min_evidence)
+    lab = np.array(labels)
+    assert (cal.decide(feats)[~lab].mean(), cal.decide(feats)[lab].mean()) == (
+        cal.wrong_abstain_rate, cal.correct_abstain_rate)
     # no single threshold found by brute force does better than the chosen set (one that would
     # abstain on every answerable question having the feature is never a candidate)
     for key in ("dense_top", "overlap_top3", "name_overlap"):
@@ -158,5 +220,5 @@ def test_bound_holds_and_result_is_order_free(rows, target, margin, rnd):
     shuffled = list(rows)
     rnd.shuffle(shuffled)
     again = calibrate([f for f, _ in shuffled], [lab for _, lab in shuffled], target=target, margin=margin,
-                      max_features=2)
-    assert again.thresholds == cal.thresholds
+                      max_features=2, weight_grid=(0.0, 0.5, 1.0))
+    assert (again.thresholds, again.weights, again.min_evidence) == (cal.thresholds, cal.weights, cal.min_evidence)

@@ -24,6 +24,10 @@ def test_broken_suites_exit_2(tiny):
     assert res.exit_code == 2 and "corpus not found" in res.output
     res = run_cli(str(write_suite(tiny)), "--compare", str(tiny / "qa.jsonl"))
     assert res.exit_code == 2 and "not JSON" in res.output
+    (tiny / "badfilter.jsonl").write_text('{"question": "Port?", "answers": ["6333"], "sources": ["guide.md"], '
+                                          '"filters": {"colour": "red"}}\n')
+    res = run_cli(str(write_suite(tiny, queries={"qa": "badfilter.jsonl"})), "--work-dir", str(tiny / "work"))
+    assert res.exit_code == 2 and "colour" in res.output
     res = run_cli(str(tiny / "nope.yaml"))
     assert res.exit_code == 2 and "not found" in res.output
 
