@@ -63,6 +63,7 @@ RESULT = {
         "dense": _per_fw(_q(0.645, 0.92), _q(0.64, 0.92), _q(0.64, 0.92)),
         "fusion": _per_fw(_q(0.72, 0.95), _q(0.717, 0.94), _q(0.70, 0.94)),
         "fusion+rerank": _per_fw(_q(0.75, 0.95), _q(0.71, 0.94), _q(0.70, 0.93)),
+        "fusion (rerank queries)": _per_fw(_q(0.73, 0.95), _q(0.72, 0.94), _q(0.71, 0.94)),
     },
     "latency_ms": {
         "bm25": _per_fw(_lat(2.0, 3.0), _lat(5.0, 8.0), _lat(60.0, 90.0)),
@@ -151,3 +152,23 @@ def test_newest_result_skips_quick_runs(rb, tmp_path):
                  "compare-2026-11-26-partial.json"):
         (tmp_path / name).write_text("{}")
     assert rb.newest_result(tmp_path).name == "compare-2026-11-20.json"
+
+
+def test_quick_and_busy_runs_are_flagged_at_the_top(rb):
+    quiet = rb.render_markdown(RESULT, "r.json", None)
+    assert "A --quick run" not in quiet and "machine was busy" not in quiet
+    data = copy.deepcopy(RESULT)
+    data["config"]["quick"] = True
+    data["machine"]["load_average_end"] = [9.5, 9.0, 8.0]
+    text = rb.render_markdown(data, "r.json", None)
+    head = text.split("## Setup", 1)[0]
+    assert "A --quick run" in head and "load average up to 9.5 on 2 CPUs" in head
+
+
+def test_rerank_subset_row_falls_back_to_the_hybrid_when_every_query_was_reranked(rb):
+    data = copy.deepcopy(RESULT)
+    table = {r[0]: r[1:] for r in rb.table(data)}
+    assert table["Hybrid, on the reranker's queries: nDCG@10"] == ["**0.7300**", "0.7200", "0.7100"]
+    del data["quality"]["fusion (rerank queries)"]
+    table = {r[0]: r[1:] for r in rb.table(data)}
+    assert table["Hybrid, on the reranker's queries: nDCG@10"] == ["**0.7200**", "0.7170", "0.7000"]
