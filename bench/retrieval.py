@@ -44,8 +44,15 @@ def collapse(hits) -> list[str]:
     return list(seen)
 
 
-def run_mode(rag, qids, texts, mode: str) -> dict[str, list[str]]:
-    results = rag.retriever.search_batch(texts, mode=mode, top_k=DEPTH, rerank=False)
+def run_mode(rag, qids, texts, mode: str, fusion: str | None = None) -> dict[str, list[str]]:
+    """`fusion`: another fusion than the config's for this run (hybrid only)."""
+    cfg = rag.retriever.cfg
+    before = cfg.fusion
+    cfg.fusion = fusion or before
+    try:
+        results = rag.retriever.search_batch(texts, mode=mode, top_k=DEPTH, rerank=False)
+    finally:
+        cfg.fusion = before
     return {qid: collapse(r.results) for qid, r in zip(qids, results)}
 
 
@@ -172,6 +179,9 @@ def main() -> None:
         quality: dict[str, dict[str, float]] = {}
         for mode in ("sparse", "dense", "hybrid"):
             quality[mode] = metrics(run_mode(rag, qids, texts, mode), qrels)
+        out["fusion"] = rag.retriever.cfg.fusion
+        for other in sorted({"rrf", "dbsf"} - {out["fusion"]}):
+            quality[f"hybrid ({other} fusion)"] = metrics(run_mode(rag, qids, texts, "hybrid", other), qrels)
         fused = None
         if args.model.is_dir():
             fused = make_reranker("rrf", args.model)
@@ -186,7 +196,7 @@ def main() -> None:
         out["scale"] = scale_run(base_cfg, args.home.parent / f"scale-{args.scale}", args.scale,
                                  args.data / "corpus.jsonl", texts)
 
-    print(f"\nSciFact test, {len(qids)} queries ({out['ingest']['points']} chunks)")
+    print(f"\nSciFact test, {len(qids)} queries ({out['ingest']['points']} chunks), hybrid = {out['fusion']} fusion")
     print(f"{'mode':<28}{'nDCG@10':>9}{'R@100':>9}{'MRR@10':>9}")
     for mode, row in out["quality"].items():
         print(f"{mode:<28}{row['ndcg@10']:>9.4f}{row['recall@100']:>9.4f}{row['mrr@10']:>9.4f}")

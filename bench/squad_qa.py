@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--calibration", help="a calibration results JSON: use its thresholds instead of the defaults")
     ap.add_argument("--no-abstain", action="store_true", help="no pre-call abstention (diagnosis)")
-    ap.add_argument("--reranker", help="a CrossEncoder path, or 'scifact' (side figure; own index home)")
+    ap.add_argument("--reranker", help="a CrossEncoder path, or 'scifact' (side figure)")
     ap.add_argument("--embedding-support", action="store_true",
                     help="embedding evidence in citation verification (slow here: every context sentence is "
                          "embedded; it changes no figure of acceptance 1, only the verified flags)")
@@ -188,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg["answer"].update(json.loads(Path(args.calibration).read_text())["calibration"]["config"])
     if args.no_abstain:
         cfg["answer"].update({k: None for k in ("abstain_min_rerank", "abstain_min_fused", "abstain_min_dense",
-                                           "abstain_min_overlap", "abstain_min_window_overlap",
-                                           "abstain_min_name_overlap")})
+                                                "abstain_min_overlap", "abstain_min_window_overlap",
+                                                "abstain_min_name_overlap", "abstain_min_evidence")})
     t0 = time.perf_counter()
     rag = open_rag(articles, cfg)
-    thresholds = {k: v for k, v in rag.cfg.answer.model_dump().items() if k.startswith("abstain_min_")}
+    thresholds = {k: v for k, v in rag.cfg.answer.model_dump().items() if k.startswith("abstain_")}
     print(f"abstention thresholds: {thresholds}", flush=True)
     rows = []
     try:

@@ -126,13 +126,13 @@ def round_down(value: float, decimals: int) -> float:
 
 def max_threshold(answer_values: np.ndarray, budget: int, decimals: int) -> float | None:
     """The largest minimum (rounded down) that leaves at most `budget` of `answer_values` below
-    it; None when no check is possible (every value missing). `answer_values` may hold +inf."""
+    it, and never above their largest value (a minimum that abstains on every answerable question
+    having the feature is never chosen); None when every value is missing. `answer_values` may
+    hold +inf (missing)."""
     finite = np.sort(answer_values[np.isfinite(answer_values)])
-    if finite.size == 0:
+    if finite.size == 0 or budget < 0:
         return None
-    if budget >= finite.size:
-        return None  # would abstain on every answerable question that has the feature: never chosen
-    return round_down(float(finite[budget]), decimals)
+    return round_down(float(finite[min(budget, finite.size - 1)]), decimals)
 
 
 def _grid(values: np.ndarray, budget: int, decimals: int) -> list[float]:

@@ -121,11 +121,22 @@ def render_html(report: dict[str, Any]) -> str:
         _figure("chart-cost", costs, "Ledger rows and dollars per stage, from this run's ledger rows.",
                 f"No ledger row was written by this run ({cd.get('ledger_rows', 0)} rows): no model call was made."),
         _comparison(report.get("comparison")),
+        "<h2>Check details</h2>", _details(report),
         "<h2>Run</h2><details><summary>pipeline config, suite, phases</summary><pre>",
         escape(_pretty({"suite": s, "run": run, "config": report["config"]})), "</pre></details>",
         "</body></html>",
     ]
     return "".join(parts)
+
+
+def _details(report: dict[str, Any]) -> str:
+    out = []
+    for c in report["checks"]:
+        d = {k: v for k, v in (c.get("details") or {}).items() if k not in ("samples_total_s", "histogram_total_s")}
+        if d:
+            out.append(f"<details><summary>{c['number']}. {escape(c['title'])}</summary><pre>{escape(_pretty(d))}</pre>"
+                       "</details>")
+    return "".join(out)
 
 
 def _pretty(data: Any) -> str:

@@ -10,6 +10,7 @@ Top level::
     summary          {"pass": n, "fail": n, "skip": n, "info": n}
     suite            {name, description, path, sha256, full, sampled, corpus_kind, queries_kind, sample, thresholds}
     run              {started, finished (ISO-8601 UTC), seconds, phases_s {ingest, chunks, search, ask, judge},
+                      phases_cpu_s (CPU seconds of the process per phase, all threads),
                       work_dir, host {python, platform, cpus}, notes [str]}
     config           the pipeline config under test (secrets redacted)
     corpus           {documents, chunks, ingest {added, updated, unchanged, ..., reused_index}}
@@ -111,7 +112,7 @@ def build_report(suite, opts, cfg, items: Sequence, obs, results: Sequence, *, s
         },
         "run": {
             "started": _iso(started), "finished": _iso(finished), "seconds": round(finished - started, 3),
-            "phases_s": dict(obs.phases_s), "work_dir": str(home), "host": host_info(), "notes": list(obs.notes),
+            "phases_s": dict(obs.phases_s), "phases_cpu_s": dict(obs.phases_cpu_s), "work_dir": str(home), "host": host_info(), "notes": list(obs.notes),
         },
         "config": redacted(cfg.to_dict()),
         "corpus": {"documents": len(sources) if obs.chunks else None, "chunks": len(obs.chunks) if obs.chunks else None,

@@ -28,6 +28,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ragkit.errors import IngestError, LoaderError, RagkitError
+from ragkit.ingest.chunking.document import index_texts
 from ragkit.ingest.manifest import DocEntry, Manifest
 from ragkit.ingest.walker import walk
 from ragkit.types import Chunk, Document, IngestReport
@@ -218,8 +219,8 @@ class Ingestor:
         progress("total_chunks", sum(remaining.values()))
         seen_texts: dict[str, int] = {}
         for d in plan.write:
-            for c in d.chunks:
-                seen_texts[c.text] = seen_texts.get(c.text, 0) + 1
+            for key in self._index_texts(d.chunks):
+                seen_texts[key] = seen_texts.get(key, 0) + 1
         # vectors of texts that occur more than once in this run, kept across batches
         self._shared_vectors: dict[str, np.ndarray] = {}
         self._repeated = {t for t, n in seen_texts.items() if n > 1}
@@ -238,9 +239,10 @@ class Ingestor:
 
     def _flush_batch(self, batch: list[Chunk], remaining, by_source, progress: Progress) -> int:
         t = time.perf_counter()
-        dense, n_embedded = self._embed_unique([c.text for c in batch])
+        texts = self._index_texts(batch)
+        dense, n_embedded = self._embed_unique(texts)
         t = self._clock("embed", t)
-        sparse = self.sparse.encode_documents([c.text for c in batch])
+        sparse = self.sparse.encode_documents(texts)
         t = self._clock("sparse", t)
         self.store.upsert(batch, dense, sparse)
         t = self._clock("store", t)
@@ -265,6 +267,13 @@ class Ingestor:
         self._clock("manifest", t)
         return n_embedded
 
+    def _index_texts(self, chunks: Sequence[Chunk]) -> list[str]:
+        """What each chunk is embedded and BM25-indexed by (`index_texts`): headed by its title
+        where that still fits the embedder's window."""
+        count = getattr(self.embedder, "count_tokens", None)
+        window = getattr(self.embedder, "max_tokens", None) if count is not None else None
+        return index_texts(chunks, count, window)
+
     def _embed_unique(self, texts: list[str]) -> tuple[np.ndarray, int]:
         """Embed each distinct text once per run (identical content under two paths costs one
         embedding, even when the copies fall in different batches)."""
@@ -287,7 +296,7 @@ class Ingestor:
         self.store.ensure_collection(self.embedder.dim, embedder=self.embedder.name)
         if "bm25" not in self.store.meta():
             if self.sparse.avgdl is None:
-                self.sparse.fit([c.text for d in plan.write for c in d.chunks])
+                self.sparse.fit(self._index_texts([c for d in plan.write for c in d.chunks]))
             self.store.update_meta({"bm25": self.sparse.params()})
 
     # ---- 4. remove -----------------------------------------------------------------------------

@@ -131,7 +131,8 @@ def test_calibrated_config_makes_the_same_decisions_as_should_abstain():
           "name_overlap": 0.5}
     for keys in ([k] for k in th):
         sub = {k: th[k] for k in keys}
-        cfg = AnswerConfig(**{f: None for f in CONFIG_FIELDS.values()} | {CONFIG_FIELDS[k]: v for k, v in sub.items()})
+        off = {f: None for f in CONFIG_FIELDS.values()} | {"abstain_min_evidence": None}
+        cfg = AnswerConfig(**off | {CONFIG_FIELDS[k]: v for k, v in sub.items()})
         expected = [should_abstain(q, c, AbstentionThresholds.from_config(cfg))[0] for c in lists]
         assert abstains(feats, sub).tolist() == expected, keys
     assert set(CONFIG_FIELDS.values()) <= set(AnswerConfig.model_fields)
