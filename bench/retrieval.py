@@ -110,7 +110,9 @@ def make_reranker(combine: str, model: Path):
 
 
 def filler_corpus(path: Path, n_docs: int, vocab_src: Path, seed: int = 7) -> None:
-    """Synthetic abstracts: sentences of words drawn from SciFact's vocabulary (deterministic)."""
+    """Synthetic passages: two sentences of words drawn from SciFact's vocabulary (deterministic).
+    Short, so that embedding 90k of them takes minutes on 2 cores, not an hour: the scale run
+    measures the store at 100k points, not the embedder."""
     rng = random.Random(seed)
     words: list[str] = []
     with open(vocab_src, encoding="utf-8") as f:
@@ -120,7 +122,7 @@ def filler_corpus(path: Path, n_docs: int, vocab_src: Path, seed: int = 7) -> No
             words.extend(w for w in json.loads(line)["text"].split() if w.isalpha())
     with open(path, "w", encoding="utf-8") as g:
         for i in range(n_docs):
-            sents = [" ".join(rng.choices(words, k=rng.randint(8, 18))).capitalize() + "." for _ in range(4)]
+            sents = [" ".join(rng.choices(words, k=rng.randint(8, 18))).capitalize() + "." for _ in range(2)]
             g.write(json.dumps({"_id": f"filler-{i}", "title": "", "text": " ".join(sents)}) + "\n")
 
 

@@ -35,6 +35,39 @@ def resolve_model_path(model: str) -> str:
     return str(Path(model).expanduser()) if Path(model).expanduser().exists() else model
 
 
+DIRECT_MAX_TEXTS = 4  # batches this small skip SentenceTransformer.encode's per-call overhead
+
+
+def _plain_mean_pooling_stack(model):
+    """A function texts -> normalized float32 vectors equal to `model.encode(texts,
+    normalize_embeddings=True)`, when `model` is Transformer + mean Pooling (+ Normalize); else None."""
+    try:
+        import torch
+
+        mods = list(model)
+        names = [type(m).__name__ for m in mods]
+        if names[:2] != ["Transformer", "Pooling"] or any(n != "Normalize" for n in names[2:]):
+            return None
+        pooling = mods[1]
+        mode = getattr(pooling, "pooling_mode", None) or getattr(pooling, "get_pooling_mode_str", lambda: None)()
+        if mode != "mean":
+            return None
+        auto, tok, max_len = mods[0].auto_model, model.tokenizer, model.max_seq_length
+    except Exception:
+        return None
+
+    def forward(texts: list[str]) -> np.ndarray:
+        with torch.inference_mode():
+            feats = tok(texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+            out = auto(**feats).last_hidden_state
+            mask = feats["attention_mask"].unsqueeze(-1).to(out.dtype)
+            vecs = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            vecs = torch.nn.functional.normalize(vecs, p=2, dim=1)
+        return vecs.float().numpy()
+
+    return forward
+
+
 class LocalEmbedder:
     provider = "local"
 
@@ -45,6 +78,7 @@ class LocalEmbedder:
         self._path = resolve_model_path(model)
         self._model = None
         self._tokenizer = None
+        self._direct = None  # the direct forward for small batches, once known (False: not possible)
         self._lock = threading.Lock()
 
     # ---- cheap facts, no torch ------------------------------------------------------------------
@@ -104,6 +138,10 @@ class LocalEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
+        if len(texts) <= DIRECT_MAX_TEXTS:
+            forward = self._direct_forward()
+            if forward is not None:
+                return forward(list(texts))
         vecs = model.encode(
             list(texts),
             batch_size=self.batch_size,
@@ -113,6 +151,20 @@ class LocalEmbedder:
         )
         return np.asarray(vecs, dtype=np.float32)
 
+    def _direct_forward(self):
+        """For a few texts (a query): tokenizer -> transformer -> mean pooling -> L2 norm, called
+        directly. The same maths as `SentenceTransformer.encode` (identical vectors, tested), without
+        its per-call overhead (about 2 ms of a 12 ms query on 2 cores). None when the model is not
+        that plain stack (then `encode` is used)."""
+        if self._direct is False:
+            return None
+        if self._direct is None:
+            self._direct = _plain_mean_pooling_stack(self._model) or False
+            if self._direct is False:
+                return None
+        return self._direct
+
     def close(self) -> None:
         self._model = None
         self._tokenizer = None
+        self._direct = None
