@@ -73,6 +73,6 @@ class RerankConfig(Section):
     combine: Literal["rrf", "replace", "weighted"] = "rrf"
     rrf_k: int = Field(60, ge=1)
     weight: float = Field(0.5, ge=0, le=1)  # weighted: share of the reranker's normalized score
-    batch_size: int = Field(32, ge=1)
+    batch_size: int = Field(8, ge=1)  # small, length-sorted batches pad less: 30 SciFact pairs 0.87 s vs 1.30 s at 32
     max_length: int | None = Field(None, ge=8)  # default: the model's own window
     required: bool = False  # missing weights: error instead of continuing without reranking
