@@ -68,8 +68,17 @@ def ask(deps: AskDeps, question: str, *, filters: Mapping[str, Any] | None = Non
     context_hits = tuple(h for h in hits if h.chunk.chunk_id in in_context)
     embed = deps.embed if cfg.embedding_support else None
 
+    checked: dict[str, object] = {}  # answer text -> its non-strict verification, made once
+
+    def verify_once(text: str, strict: bool):
+        if strict:
+            return verify_answer(text, prompt.chunks, min_support=cfg.min_support, strict=True, embed=embed)
+        if text not in checked:
+            checked[text] = verify_answer(text, prompt.chunks, min_support=cfg.min_support, strict=False, embed=embed)
+        return checked[text]
+
     def verify(completion) -> VerificationResult:
-        v = verify_answer(completion.text, prompt.chunks, min_support=cfg.min_support, strict=False, embed=embed)
+        v = verify_once(completion.text, strict=False)
         if v.abstained:
             return VerificationResult(ok=True, reason="the model abstained", abstained=True)
         bad = v.flagged
@@ -97,7 +106,7 @@ def ask(deps: AskDeps, question: str, *, filters: Mapping[str, Any] | None = Non
         latency["verify"] = time.perf_counter() - t2
         return done(text=ABSTAIN_TEXT, abstained=True, abstain_reason="the model said the context does not answer",
                     **common)
-    v = verify_answer(c.text, prompt.chunks, min_support=cfg.min_support, strict=cfg.strict, embed=embed)
+    v = verify_once(c.text, strict=cfg.strict)  # the routing hook's verification, reused when not strict
     latency["verify"] = time.perf_counter() - t2
     notes = notes + tuple(v.notes)
     return done(text=v.text, citations=v.citations, abstained=v.abstained,
