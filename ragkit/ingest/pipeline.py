@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ragkit.errors import IngestError, LoaderError, RagkitError
-from ragkit.ingest.chunking.document import index_texts
+from ragkit.ingest.chunking.document import INDEX_TEXT_SCHEME, index_texts
 from ragkit.ingest.manifest import DocEntry, Manifest
 from ragkit.ingest.walker import walk
 from ragkit.types import Chunk, Document, IngestReport
@@ -294,7 +294,17 @@ class Ingestor:
         """Create the collection on first use (the store refuses a different embedder or dim), and fix
         BM25's average document length from this first batch of documents, kept with the index."""
         self.store.ensure_collection(self.embedder.dim, embedder=self.embedder.name)
-        if "bm25" not in self.store.meta():
+        meta = self.store.meta()
+        if meta.get("index_text") != INDEX_TEXT_SCHEME:
+            if self.store.count() > 0:
+                raise IngestError(
+                    str(self.cfg.index_path),
+                    f"this index was built with another indexing scheme ({meta.get('index_text') or 'chunk text only'};"
+                    f" this ragkit embeds {INDEX_TEXT_SCHEME!r}): its vectors would not match new ones. Delete the"
+                    " index folder and ingest again to rebuild it",
+                )
+            self.store.update_meta({"index_text": INDEX_TEXT_SCHEME})
+        if "bm25" not in meta:
             if self.sparse.avgdl is None:
                 self.sparse.fit(self._index_texts([c for d in plan.write for c in d.chunks]))
             self.store.update_meta({"bm25": self.sparse.params()})

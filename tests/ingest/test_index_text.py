@@ -72,3 +72,25 @@ def test_ingested_chunk_is_found_by_its_title_but_stores_its_own_text(tmp_path: 
         vec = embedder_warm.embed([index_text(later)])[0]
         hits = rag.retriever.store.search(np.asarray(vec), None, top_k=1)
         assert hits[0].chunk.chunk_id == later.chunk_id  # its vector is that of the headed text
+
+
+@pytest.mark.integration
+def test_an_index_built_by_another_scheme_is_refused_not_mixed(tmp_path: Path, embedder_warm):
+    from ragkit.errors import IngestError
+    from ragkit.ingest.chunking.document import INDEX_TEXT_SCHEME
+    from ragkit.rag import RAG
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# Alpha\n\nThe alpha reactor runs at 451 kelvin.", encoding="utf-8")
+    cfg = {"home": str(tmp_path / "home"), "rerank": {"enabled": False}}
+    with RAG(cfg) as rag:
+        rag.ingest([docs])
+        assert rag.store.meta()["index_text"] == INDEX_TEXT_SCHEME
+        rag.store.update_meta({"index_text": None})  # as an index from before title headers
+        n = rag.store.count()
+    (docs / "b.md").write_text("# Beta\n\nThe beta pump moves 12 litres per minute.", encoding="utf-8")
+    with RAG(cfg) as rag:
+        with pytest.raises(IngestError, match="another indexing scheme.*Delete the index folder"):
+            rag.ingest([docs])
+        assert rag.store.count() == n  # nothing written, nothing lost

@@ -63,6 +63,10 @@ def to_chunks(doc: Document, pieces: Sequence[TextPiece]) -> list[Chunk]:
 
 
 
+# recorded in the index metadata: an index built by another scheme is refused, not mixed
+INDEX_TEXT_SCHEME = "title-header-v1"
+
+
 def index_text(chunk: Chunk) -> str:
     """The text a chunk is embedded and BM25-indexed by: its own text, headed by its document's
     title when the chunk does not already start with it (a later chunk of a document otherwise
