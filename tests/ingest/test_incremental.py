@@ -95,8 +95,10 @@ def test_keep_missing_option(corpus: Path, tmp_path: Path, embedder_warm) -> Non
 
 def test_identical_content_is_embedded_once(tmp_path: Path, embedder_warm) -> None:
     root = tmp_path / "dup"
-    text = "Copies share one embedding. The twin files say exactly the same thing."
-    write_corpus(root, {"one.txt": text, "two.txt": text})
+    # the same text under the same title: chunks are embedded headed by their title, so copies
+    # share an embedding when what is embedded is identical (here both titled "Twins")
+    text = "# Twins\n\nCopies share one embedding. The twin files say exactly the same thing."
+    write_corpus(root, {"one.md": text, "two.md": text})
     with make_rag(tmp_path / "home") as rag:
         report = rag.ingest(root)
         assert report.added == 2
