@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Answer a question with verified citations (offline extractive generator by default)."""
         from ragkit.rag import RAG
-        from ragkit.retrieve.filters import parse_filter_args
+        from ragkit.retrieve.filter_args import parse_filter_args
 
         cfg = get_config(config)
         try:

@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Search the index (no LLM call)."""
         from ragkit.rag import RAG
-        from ragkit.retrieve.filters import parse_filter_args
+        from ragkit.retrieve.filter_args import parse_filter_args
 
         cfg = get_config(config)
         if mode is not None and mode not in ("hybrid", "dense", "sparse"):

@@ -28,7 +28,7 @@ index is a `FilterError` naming the field (a typo must not look like "no results
 Globs: Qdrant has no glob match, so the store expands a glob against the field's distinct
 stored values (Python ``fnmatch.fnmatchcase``) into an any-of match before querying.
 
-CLI form (``parse_filter_args``): ``field=value`` (exact; a value with ``* ? [`` is a glob;
+CLI form (``ragkit.retrieve.filter_args.parse_filter_args``): ``field=value`` (exact; a value with ``* ? [`` is a glob;
 the same field given twice is any-of), ``field!=value``, ``field>=v``, ``field>v``, ``field<=v``,
 ``field<v``, ``field=a..b`` (inclusive range, either end may be empty). Values of ``page`` are
 integers; of ``created``/``modified`` dates; of the other chunk fields strings; of other
@@ -42,7 +42,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Union
 
 from ragkit.errors import FilterError
 
@@ -352,81 +352,3 @@ def _as_datetime(text: str) -> datetime:
 
         dt = dt.replace(tzinfo=timezone.utc)
     return dt
-
-
-# ---- CLI ----------------------------------------------------------------------------------------
-_ARG = re.compile(r"^\s*(?P<key>[A-Za-z_][\w.\-]*)\s*(?P<op>>=|<=|!=|=|>|<)\s*(?P<val>.*?)\s*$", re.S)
-
-
-def parse_filter_args(args: Sequence[str]) -> dict[str, Any]:
-    """`["source=guides/*.md", "page=1..3", "created>=2024-01-01"]` -> a filter spec dict."""
-    spec: dict[str, Any] = {}
-    for arg in args:
-        m = _ARG.match(arg)
-        if not m:
-            raise FilterError(f"--filter {arg!r}: expected FIELD=VALUE, FIELD!=VALUE, FIELD>=VALUE, FIELD<VALUE ...")
-        key, op, raw = m["key"], m["op"], m["val"]
-        if raw == "":
-            raise FilterError(f"--filter {arg!r}: missing value after {op!r}")
-        ops: dict[str, Any] = {}
-        quoted = len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\""
-        if op == "=" and not quoted and ".." in raw:
-            lo, hi = raw.split("..", 1)
-            if lo:
-                ops["gte"] = _cli_value(key, lo, arg)
-            if hi:
-                ops["lte"] = _cli_value(key, hi, arg)
-            if not ops:
-                raise FilterError(f"--filter {arg!r}: a range needs at least one end, e.g. page=1..3")
-        elif op == "=" and not quoted and GLOB_CHARS.search(raw):
-            ops["glob"] = raw
-        elif op == "=":
-            ops["eq"] = _cli_value(key, raw, arg)
-        elif op == "!=":
-            ops["ne"] = _cli_value(key, raw, arg)
-        else:
-            ops[{">=": "gte", ">": "gt", "<=": "lte", "<": "lt"}[op]] = _cli_value(key, raw, arg)
-        _merge_cli(spec, key, ops, arg)
-    return {k: _collapse(v) for k, v in spec.items()}
-
-
-def _merge_cli(spec: dict[str, Any], key: str, ops: dict[str, Any], arg: str) -> None:
-    cur = spec.setdefault(key, {})
-    for op, v in ops.items():
-        if op == "eq" and ("eq" in cur or "in" in cur):  # the same field twice: any of
-            cur["in"] = [*cur.pop("in", [cur.pop("eq", None)]), v]
-        elif op == "ne" and ("ne" in cur or "nin" in cur):
-            cur["nin"] = [*cur.pop("nin", [cur.pop("ne", None)]), v]
-        elif op in cur:
-            raise FilterError(f"--filter {arg!r}: {key} already has a {op!r} condition")
-        else:
-            cur[op] = v
-
-
-def _collapse(ops: dict[str, Any]) -> Any:
-    if set(ops) == {"eq"}:
-        return ops["eq"]
-    if set(ops) == {"in"}:
-        return ops["in"]
-    return ops
-
-
-def _cli_value(key: str, raw: str, arg: str) -> Any:
-    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
-        return raw[1:-1]
-    if key in INT_FIELDS:
-        try:
-            return int(raw)
-        except ValueError:
-            raise FilterError(f"--filter {arg!r}: {key} takes an integer, got {raw!r}") from None
-    if key in DATETIME_FIELDS or key in STR_FIELDS:
-        return raw
-    low = raw.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(raw)
-        except ValueError:
-            pass
-    return raw
