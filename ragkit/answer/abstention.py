@@ -182,8 +182,8 @@ class AbstentionThresholds:
             min_overlap=cfg.abstain_min_overlap,
             min_window_overlap=cfg.abstain_min_window_overlap,
             min_name_overlap=cfg.abstain_min_name_overlap,
-            min_evidence=getattr(cfg, "abstain_min_evidence", None),
-            evidence_weights=tuple(sorted((getattr(cfg, "abstain_evidence_weights", None) or {}).items())),
+            min_evidence=cfg.abstain_min_evidence,
+            evidence_weights=tuple(sorted(cfg.abstain_evidence_weights.items())),
         )
 
     def uses(self, key: str) -> bool:

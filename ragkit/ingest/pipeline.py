@@ -21,6 +21,7 @@ import hashlib
 import os
 import signal
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -211,19 +212,18 @@ class Ingestor:
     def _write(self, plan: _Plan, progress: Progress) -> int:
         if not plan.write:
             return 0
-        self._ensure_index(plan)
+        chunks = [c for d in plan.write for c in d.chunks]
+        # what each chunk is embedded and BM25-indexed by, worked out once for the whole run
+        self._texts = dict(zip((c.chunk_id for c in chunks), self._index_texts(chunks)))
+        self._ensure_index()
         self.manifest.begin_writes((d.doc.source, d.doc.content_hash, d.root) for d in plan.write)
         fault_point("after_journal")
         remaining = {d.doc.source: len(d.chunks) for d in plan.write}
         by_source = {d.doc.source: d for d in plan.write}
         progress("total_chunks", sum(remaining.values()))
-        seen_texts: dict[str, int] = {}
-        for d in plan.write:
-            for key in self._index_texts(d.chunks):
-                seen_texts[key] = seen_texts.get(key, 0) + 1
         # vectors of texts that occur more than once in this run, kept across batches
         self._shared_vectors: dict[str, np.ndarray] = {}
-        self._repeated = {t for t, n in seen_texts.items() if n > 1}
+        self._repeated = {t for t, n in Counter(self._texts.values()).items() if n > 1}
         embedded = 0
         batch: list[Chunk] = []
         batch_size = max(1, self.cfg.ingest.batch_size)
@@ -239,7 +239,7 @@ class Ingestor:
 
     def _flush_batch(self, batch: list[Chunk], remaining, by_source, progress: Progress) -> int:
         t = time.perf_counter()
-        texts = self._index_texts(batch)
+        texts = [self._texts[c.chunk_id] for c in batch]
         dense, n_embedded = self._embed_unique(texts)
         t = self._clock("embed", t)
         sparse = self.sparse.encode_documents(texts)
@@ -290,7 +290,7 @@ class Ingestor:
         out = np.stack([shared[t] if t in shared else vecs[index[t]] for t in texts])
         return out.astype(np.float32, copy=False), len(todo)
 
-    def _ensure_index(self, plan: _Plan) -> None:
+    def _ensure_index(self) -> None:
         """Create the collection on first use (the store refuses a different embedder or dim), and fix
         BM25's average document length from this first batch of documents, kept with the index."""
         self.store.ensure_collection(self.embedder.dim, embedder=self.embedder.name)
@@ -306,7 +306,7 @@ class Ingestor:
             self.store.update_meta({"index_text": INDEX_TEXT_SCHEME})
         if "bm25" not in meta:
             if self.sparse.avgdl is None:
-                self.sparse.fit(self._index_texts([c for d in plan.write for c in d.chunks]))
+                self.sparse.fit(list(self._texts.values()))
             self.store.update_meta({"bm25": self.sparse.params()})
 
     # ---- 4. remove -----------------------------------------------------------------------------

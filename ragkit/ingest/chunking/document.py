@@ -62,7 +62,6 @@ def to_chunks(doc: Document, pieces: Sequence[TextPiece]) -> list[Chunk]:
     ]
 
 
-
 # recorded in the index metadata: an index built by another scheme is refused, not mixed
 INDEX_TEXT_SCHEME = "title-header-v1"
 
