@@ -156,7 +156,7 @@ def build_embedder(cfg: RagkitConfig):
         return OpenAIEmbedder.from_config(e)
     from ragkit.models.embedders.local import LocalEmbedder
 
-    return LocalEmbedder(e.model, batch_size=e.batch_size, device=e.device)
+    return LocalEmbedder(e.model, batch_size=e.batch_size, device=e.device, precision=e.precision)
 
 
 def build_sparse(cfg: RagkitConfig, store):

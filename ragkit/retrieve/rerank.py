@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence
 import numpy as np
 
 from ragkit.errors import ModelLoadError
+from ragkit.models.precision import PRECISIONS, autocast, resolve_precision
 from ragkit.retrieve.fusion import minmax, rrf
 from ragkit.types import ScoredChunk
 
@@ -77,9 +78,12 @@ class CrossEncoderReranker:
         rrf_k: int = 60,
         weight: float = 0.5,
         device: str = "cpu",
+        precision: str = "auto",
         required: bool = False,
         cache_folder: str | None = None,
     ):
+        if precision not in PRECISIONS:
+            raise ValueError(f"rerank.precision must be one of {PRECISIONS}, got {precision!r}")
         if combine not in _COMBINES:
             raise ValueError(f"rerank.combine must be one of {_COMBINES}, got {combine!r}")
         if batch_size < 1:
@@ -92,6 +96,8 @@ class CrossEncoderReranker:
         self.rrf_k = rrf_k
         self.weight = weight
         self.device = device
+        self.precision = precision  # as configured; resolved for this machine on first scoring
+        self._compute: str | None = None
         self.required = required
         self.cache_folder = cache_folder
         self._max_length = max_length
@@ -110,6 +116,7 @@ class CrossEncoderReranker:
             rrf_k=cfg.rrf_k,
             weight=cfg.weight,
             device=device,
+            precision=cfg.precision,
             required=cfg.required,
         )
 
@@ -203,12 +210,15 @@ class CrossEncoderReranker:
         model = self.load()
         if model is None:
             raise ModelLoadError(self.last_error or "reranker unavailable")
-        scores = model.predict(
-            [(query, p) for p in passages],
-            batch_size=self.batch_size,
-            show_progress_bar=False,
-            convert_to_numpy=True,
-        )
+        if self._compute is None:
+            self._compute = resolve_precision(self.precision, self.device)
+        with autocast(self._compute, self.device):
+            scores = model.predict(
+                [(query, p) for p in passages],
+                batch_size=self.batch_size,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
         return np.asarray(scores, dtype=np.float32).reshape(-1)
 
     def rerank(self, query: str, candidates: Sequence[ScoredChunk], top_n: int) -> list[ScoredChunk]:

@@ -309,3 +309,19 @@ def test_scifact_rerank_moves_the_relevant_passage_up(scifact_fused):
 
 def _rel(out: list[ScoredChunk]) -> ScoredChunk:
     return next(s for s in out if s.chunk.chunk_id == RELEVANT)
+
+
+PRECISION_TEXTS = [
+    "Aspirin inhibits platelet aggregation by acetylating cyclooxygenase.",
+    "The capital of France is Paris, on the Seine.",
+    "Ürün ß 東京 🚀 long text past the window " * 60,
+    "a",
+]
+
+
+def test_bf16_cross_encoder_scores_agree_with_float32(tiny_ce_dir):
+    query = "what inhibits platelets?"
+    fp32 = CrossEncoderReranker(str(tiny_ce_dir), precision="float32").score(query, PRECISION_TEXTS)
+    bf16 = CrossEncoderReranker(str(tiny_ce_dir), precision="bfloat16").score(query, PRECISION_TEXTS)
+    assert fp32.dtype == bf16.dtype == np.float32 and fp32.shape == bf16.shape == (len(PRECISION_TEXTS),)
+    assert np.allclose(fp32, bf16, atol=0.05), (fp32, bf16)

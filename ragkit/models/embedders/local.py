@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from ragkit.errors import ModelLoadError
+from ragkit.models.precision import PRECISIONS, autocast, resolve_precision
 
 _BUNDLED_IDS = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 _KNOWN_DIMS = {"all-minilm-l6-v2": 384, "sentence-transformers/all-minilm-l6-v2": 384}
@@ -62,8 +63,8 @@ def _plain_mean_pooling_stack(model):
             out = auto(**feats).last_hidden_state
             mask = feats["attention_mask"].unsqueeze(-1).to(out.dtype)
             vecs = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            vecs = torch.nn.functional.normalize(vecs, p=2, dim=1)
-        return vecs.float().numpy()
+            vecs = torch.nn.functional.normalize(vecs.float(), p=2, dim=1)
+        return vecs.numpy()
 
     return forward
 
@@ -71,10 +72,20 @@ def _plain_mean_pooling_stack(model):
 class LocalEmbedder:
     provider = "local"
 
-    def __init__(self, model: str = "all-MiniLM-L6-v2", batch_size: int = 64, device: str = "cpu"):
+    def __init__(
+        self,
+        model: str = "all-MiniLM-L6-v2",
+        batch_size: int = 64,
+        device: str = "cpu",
+        precision: str = "auto",
+    ):
+        if precision not in PRECISIONS:
+            raise ValueError(f"embedder.precision must be one of {PRECISIONS}, got {precision!r}")
         self.name = model
         self.batch_size = batch_size
         self.device = device
+        self.precision = precision  # as configured; `compute_precision` is what runs
+        self._compute: str | None = None
         self._path = resolve_model_path(model)
         self._model = None
         self._tokenizer = None
@@ -138,18 +149,26 @@ class LocalEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        if len(texts) <= DIRECT_MAX_TEXTS:
-            forward = self._direct_forward()
-            if forward is not None:
-                return forward(list(texts))
-        vecs = model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with autocast(self.compute_precision, self.device):
+            if len(texts) <= DIRECT_MAX_TEXTS:
+                forward = self._direct_forward()
+                if forward is not None:
+                    return forward(list(texts))
+            vecs = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vecs, dtype=np.float32)
+
+    @property
+    def compute_precision(self) -> str:
+        """"float32" or "bfloat16": the configured precision, with `auto` resolved for this machine."""
+        if self._compute is None:
+            self._compute = resolve_precision(self.precision, self.device)
+        return self._compute
 
     def _direct_forward(self):
         """For a few texts (a query): tokenizer -> transformer -> mean pooling -> L2 norm, called

@@ -1,0 +1,48 @@
+"""Arithmetic precision of the local torch models (the embedder and the cross-encoder).
+
+`auto` (the default) runs them under bfloat16 autocast on a CPU that does bf16 natively
+(AVX512-BF16 or AMX) and in float32 everywhere else, where bf16 would be emulated and slower.
+Autocast keeps layer norms, softmax and pooling in float32, so the vectors barely move: on 2 EPYC
+cores MiniLM encodes SciFact abstracts 1.7x faster and agrees with float32 to a cosine of 0.9999
+(`bench/precision.py` measures both on the machine it runs on). The weights are unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import ContextManager, Literal
+
+Precision = Literal["auto", "float32", "bfloat16"]
+PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16")
+
+
+def native_bf16_cpu() -> bool:
+    """True when this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX tiles)."""
+    import torch
+
+    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        fn = getattr(torch.cpu, probe, None)
+        try:
+            if fn is not None and fn():
+                return True
+        except Exception:  # a torch build without the probe answers "no"
+            continue
+    return False
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """The precision to run with: "float32" or "bfloat16". `auto` asks the hardware (CPU only)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    return "bfloat16" if device.split(":")[0] == "cpu" and native_bf16_cpu() else "float32"
+
+
+def autocast(precision: str, device: str) -> ContextManager:
+    """A context that runs torch code at `precision` (already resolved) on `device`."""
+    if precision == "float32":
+        return contextlib.nullcontext()
+    import torch
+
+    return torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16)
