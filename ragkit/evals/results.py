@@ -1,7 +1,8 @@
 """What a check returns: its metrics (measured value, CI, threshold, pass) and a verdict.
 
-Verdicts: `pass` (every thresholded metric passes), `fail` (one does not, or a thresholded
-metric could not be measured), `skip` (nothing to measure here, no threshold asks for it; the
+Verdicts: `pass` (every thresholded metric passes), `fail` (one does not, or a metric the suite
+sets a threshold for could not be measured; the checklist's default thresholds judge only what the
+suite measures), `skip` (nothing to measure here, no threshold asks for it; the
 reason says why), `info` (measured, but the suite sets no threshold for this check).
 """
 
@@ -66,6 +67,7 @@ def finalize(check_id: str, values: Mapping[str, Measured | float | None], thres
     """Apply the suite's thresholds (`Threshold` objects keyed "<check>.<metric>") to the values."""
     spec = check_spec(check_id)
     metrics = []
+    no_data = []  # metrics a default threshold would judge, with nothing in this suite to measure
     for m in spec.metrics:
         key = f"{check_id}.{m.name}"
         raw = values.get(m.name)
@@ -73,6 +75,9 @@ def finalize(check_id: str, values: Mapping[str, Measured | float | None], thres
         if raw is None and t is None and m.name not in values:
             continue
         meas = raw if isinstance(raw, Measured) else Measured(None if raw is None else float(raw))
+        if t is not None and meas.value is None and getattr(t, "implied", False):
+            no_data.append(m.name)
+            t = None
         passed = None
         if t is not None:
             passed = False if meas.value is None else bool(t.passes(meas.value))
@@ -92,4 +97,6 @@ def finalize(check_id: str, values: Mapping[str, Measured | float | None], thres
         status = "pass"
     else:
         status = "info"
+    if no_data and not reason:
+        reason = "nothing in this suite measures " + ", ".join(no_data)
     return CheckResult(check_id, spec.number, spec.title, status, tuple(metrics), reason, details or {})

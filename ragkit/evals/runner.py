@@ -64,8 +64,7 @@ class Observed:
 def thresholds_for(suite: Suite) -> dict[str, Threshold]:
     """The registry's defaults (e.g. latency p95 under the target), overridden by the suite's."""
     specs = metric_specs()
-    out = {k: Threshold(min=v) if specs[k].better == "higher" else Threshold(max=v)
-           for k, v in default_thresholds(suite.latency_target_s).items()}
+    out = {k: Threshold.default(specs[k].better, v) for k, v in default_thresholds(suite.latency_target_s).items()}
     out.update(suite.thresholds)
     return out
 

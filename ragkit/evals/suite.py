@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ragkit.errors import SuiteError
 from ragkit.evals.beir import shared_dir
@@ -137,6 +137,20 @@ class JudgeSpec(_Strict):
 class Threshold(_Strict):
     min: float | None = None
     max: float | None = None
+    # True for the checklist's own defaults: those judge a metric only where the suite measures it
+    # (a suite without filter questions does not fail the filter check). A threshold the suite sets
+    # itself fails when its metric cannot be measured.
+    _implied: bool = PrivateAttr(False)
+
+    @classmethod
+    def default(cls, better: str, value: float) -> "Threshold":
+        t = cls(min=value) if better == "higher" else cls(max=value)
+        t._implied = True
+        return t
+
+    @property
+    def implied(self) -> bool:
+        return self._implied
 
     @model_validator(mode="after")
     def _one_bound(self) -> "Threshold":

@@ -42,6 +42,16 @@ def test_finalize_verdicts():
     assert r.status == "fail" and r.reason == "no query has gold sources"
     r = finalize("retrieval", {"ndcg@10": None}, t)
     assert r.status == "fail" and "not measured" in r.reason
+    # the checklist's default thresholds judge only what the suite measures: a suite without filter
+    # questions is not failed by filter_precision >= 1, but a measured miss still fails
+    implied = {"metadata.filter_precision": Threshold.default("higher", 1.0)}
+    r = finalize("metadata", {"filter_precision": None, "source_share": 1.0}, implied)
+    assert r.status == "info" and "filter_precision" in r.reason
+    assert r.metric("filter_precision").threshold is None
+    assert finalize("metadata", {"filter_precision": 0.9}, implied).status == "fail"
+    assert finalize("metadata", {"filter_precision": 1.0}, implied).status == "pass"
+    # ... while the same threshold set by the suite itself fails when nothing measures it
+    assert finalize("metadata", {"filter_precision": None}, th(**{"metadata.filter_precision": (">=", 1.0)})).status == "fail"
     # a max threshold
     assert finalize("latency", {"total_p95_s": 2.0}, th(**{"latency.total_p95_s": ("<=", 3.0)})).status == "pass"
     assert finalize("latency", {"total_p95_s": 3.5}, th(**{"latency.total_p95_s": ("<=", 3.0)})).status == "fail"
