@@ -49,16 +49,20 @@ STACKS = {
 }
 DESCRIPTIONS = {
     "ragkit": "default config: semantic chunker (512 tiktoken tokens / 50 overlap, capped at MiniLM's 256 word "
-              "pieces), Qdrant Edge on disk, BM25 as sparse vectors, hybrid = server-side RRF; incremental "
-              "re-ingest from its manifest; reranker fused with the first stage by RRF.",
+              "pieces), each chunk embedded with its document's title in front, MiniLM under bf16 autocast where "
+              "the CPU computes bf16 natively (float32 elsewhere), Qdrant Edge on disk, BM25 as sparse vectors, "
+              "hybrid = DBSF fusion in the store (RRF as the other mode); incremental re-ingest from its "
+              "manifest; reranker (256 word pieces) fused with the first stage by RRF.",
     "LlamaIndex": "VectorStoreIndex.from_documents with SentenceSplitter(512, 50), HuggingFaceEmbedding "
                   "(default batch 10), in-memory stores; re-ingest with index.refresh_ref_docs; BM25Retriever "
-                  "(bm25s), QueryFusionRetriever(mode=reciprocal_rerank, num_queries=1); "
+                  "(bm25s), QueryFusionRetriever(mode=reciprocal_rerank, num_queries=1; its other modes "
+                  "relative_score, dist_based_score and simple also scored); "
                   "SentenceTransformerRerank.",
     "Haystack": "indexing Pipeline: DocumentSplitter(split_by=token, 512, 50) → "
                 "SentenceTransformersDocumentEmbedder → DocumentWriter(OVERWRITE) into InMemoryDocumentStore "
                 "(BM25L); re-ingest = the same pipeline again (Haystack keeps no ingest record); hybrid = "
-                "DocumentJoiner(reciprocal_rank_fusion); SentenceTransformersSimilarityRanker.",
+                "DocumentJoiner(reciprocal_rank_fusion; its other modes distribution_based_rank_fusion and merge "
+                "also scored); SentenceTransformersSimilarityRanker.",
 }
 MODES = ("bm25", "dense", "fusion")
 POOL = 100  # candidates per hybrid branch in the latency runs (ragkit's default)
@@ -94,9 +98,12 @@ def targets(out: dict) -> dict:
         "met": mine["embedded"] == 0 and mine["share_of_first_pct"] < 5,
         "detail": f"{mine['embedded']} embeddings, {mine['share_of_first_pct']:.2f}% of {ing['ragkit']['seconds']:.1f} s"}
     hy = q["fusion"]["ragkit"]["ndcg@10"]
-    best_peer = max(q["fusion"][fw]["ndcg@10"] for fw in ("LlamaIndex", "Haystack"))
+    best = q.get("fusion (best mode)") or q["fusion"]
+    peer = max(("LlamaIndex", "Haystack"), key=lambda fw: best[fw]["ndcg@10"])
+    best_peer = best[peer]["ndcg@10"]
     r["hybrid nDCG@10 >= each peer's best fusion"] = {
-        "met": hy >= best_peer, "detail": f"ragkit {hy:.4f} vs best peer fusion {best_peer:.4f}"}
+        "met": hy >= best_peer, "detail": f"ragkit (default fusion) {hy:.4f} vs best peer fusion {best_peer:.4f} "
+                                          f"({peer}, {best[peer].get('mode', 'its default mode')})"}
     p50 = lat["fusion"]["ragkit"]["p50"]
     fastest = min(lat["dense"][fw]["p50"] for fw in ("LlamaIndex", "Haystack"))
     r["hybrid query latency p50 <= 1/5 of the fastest peer's dense retriever"] = {
@@ -210,6 +217,22 @@ def main() -> None:
                 out["quality"][mode][fw] = metrics(dict(zip(qids, r["runs"])), qrels)
                 out["quality_seconds"][mode][fw] = round(r["seconds"], 1)
                 say(f"quality {mode} {fw}: nDCG@10 {out['quality'][mode][fw]['ndcg@10']:.4f}", t0)
+        # every fusion mode each framework offers, on the same two branches: "best fusion" is the
+        # best of them per framework (the target compares ragkit's default with the peers' best)
+        fusions = {fw: workers[fw].call("fusions")["fusions"] for fw in labels}
+        out["fusion_modes"] = {fw: {fusions[fw][0]: out["quality"]["fusion"][fw]} for fw in labels}
+        for i in range(1, max(len(v) for v in fusions.values())):
+            step += 1
+            for fw in rotate(labels, step):
+                if i < len(fusions[fw]):
+                    r = workers[fw].call("retrieve", mode="fusion", queries=texts, depth=DEPTH, fusion=fusions[fw][i])
+                    out["fusion_modes"][fw][fusions[fw][i]] = metrics(dict(zip(qids, r["runs"])), qrels)
+                    say(f"quality fusion={fusions[fw][i]} {fw}: nDCG@10 "
+                        f"{out['fusion_modes'][fw][fusions[fw][i]]['ndcg@10']:.4f}", t0)
+        out["quality"]["fusion (best mode)"] = {}
+        for fw, per in out["fusion_modes"].items():
+            best = max(per, key=lambda m: per[m]["ndcg@10"])
+            out["quality"]["fusion (best mode)"][fw] = {**per[best], "mode": best}
         # the cross-encoder is the costly part of the run: its row uses the first rerank_q queries,
         # and the hybrid without reranking is scored on the same queries beside it
         rq = qids[:rerank_q]

@@ -26,6 +26,8 @@ from compare_lib.corpus import read_docs
 from compare_lib.ids import dedupe
 
 LABEL = "Haystack"
+# DocumentJoiner's join modes (the documented hybrid recipe, reciprocal_rank_fusion, first)
+FUSIONS = ("reciprocal_rank_fusion", "distribution_based_rank_fusion", "merge")
 CORE_MODULE = "haystack"
 # imported before any timing (import cost is measured on its own, in fresh interpreters)
 PRELOAD = ("sentence_transformers", "haystack", "haystack.components.preprocessors",
@@ -104,8 +106,8 @@ class HaystackFramework:
                 "points": self.store.count_documents()}
 
     # ---- retrievers ---------------------------------------------------------------------------
-    def _pipeline(self, mode: str, k: int, pool: int):
-        key = (mode, k, pool)
+    def _pipeline(self, mode: str, k: int, pool: int, fusion: str | None = None):
+        key = (mode, k, pool, fusion)
         if key in self._pipes:
             return self._pipes[key]
         from haystack import Pipeline
@@ -124,7 +126,7 @@ class HaystackFramework:
             p.add_component("dense", InMemoryEmbeddingRetriever(self.store, top_k=k if mode == "dense" else pool))
             p.connect("text_embedder.embedding", "dense.query_embedding")
         if mode == "fusion":
-            p.add_component("joiner", DocumentJoiner(join_mode="reciprocal_rank_fusion", top_k=k))
+            p.add_component("joiner", DocumentJoiner(join_mode=fusion or FUSIONS[0], top_k=k))
             p.connect("bm25", "joiner")
             p.connect("dense", "joiner")
         p.warm_up()
@@ -151,8 +153,8 @@ class HaystackFramework:
             self._ranker.warm_up()
         return self._ranker.run(query=query, documents=docs, top_k=top_n)["documents"]
 
-    def retrieve(self, mode: str, queries: list[str], depth: int, rerank_head: int = 0):
-        p = self._pipeline(mode, depth, depth)
+    def retrieve(self, mode: str, queries: list[str], depth: int, rerank_head: int = 0, fusion: str | None = None):
+        p = self._pipeline(mode, depth, depth, fusion)
         plain, reranked = [], []
         for q in queries:
             docs = self._run(p, mode, q)

@@ -24,6 +24,9 @@ from compare_lib.corpus import read_docs
 from compare_lib.ids import dedupe
 
 LABEL = "LlamaIndex"
+# QueryFusionRetriever's rank-fusion modes (the documented hybrid recipe, reciprocal_rerank, first);
+# "simple" (its default) keeps each node's best raw score across retrievers, not a fusion of ranks
+FUSIONS = ("reciprocal_rerank", "relative_score", "dist_based_score", "simple")
 CORE_MODULE = "llama_index.core"
 # imported before any timing (import cost is measured on its own, in fresh interpreters)
 PRELOAD = ("sentence_transformers", "llama_index.core", "llama_index.embeddings.huggingface",
@@ -96,7 +99,7 @@ class LlamaIndexFramework:
                 docstore=self.index.docstore, similarity_top_k=min(k, len(self.index.docstore.docs)))
         return self._bm25[k]
 
-    def _retriever(self, mode: str, k: int, pool: int):
+    def _retriever(self, mode: str, k: int, pool: int, fusion: str | None = None):
         if mode == "bm25":
             return self._bm25_retriever(k)
         if mode == "dense":
@@ -106,7 +109,7 @@ class LlamaIndexFramework:
 
         return QueryFusionRetriever(
             [self.index.as_retriever(similarity_top_k=pool), self._bm25_retriever(pool)],
-            similarity_top_k=k, num_queries=1, mode="reciprocal_rerank", use_async=False, llm=MockLLM())
+            similarity_top_k=k, num_queries=1, mode=fusion or FUSIONS[0], use_async=False, llm=MockLLM())
 
     def _rerank(self, top_n: int):
         if top_n not in self._reranker:
@@ -115,10 +118,10 @@ class LlamaIndexFramework:
             self._reranker[top_n] = SentenceTransformerRerank(model=self.reranker_path, top_n=top_n, device="cpu")
         return self._reranker[top_n]
 
-    def retrieve(self, mode: str, queries: list[str], depth: int, rerank_head: int = 0):
+    def retrieve(self, mode: str, queries: list[str], depth: int, rerank_head: int = 0, fusion: str | None = None):
         from llama_index.core.schema import QueryBundle
 
-        r = self._retriever(mode, depth, depth)
+        r = self._retriever(mode, depth, depth, fusion)
         plain, reranked = [], []
         for q in queries:
             hits = r.retrieve(q)

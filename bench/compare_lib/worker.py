@@ -12,6 +12,7 @@ its own, and so the benchmark can alternate frameworks between steps.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import resource
@@ -72,6 +73,8 @@ def bare_encode(texts: list[str], model_path: str, limit: int = 0) -> dict:
 
 def handle(fw, cmd: dict, model_path: str) -> dict:
     op = cmd["cmd"]
+    if op == "fusions":
+        return {"fusions": list(importlib.import_module(type(fw).__module__).FUSIONS)}
     if op == "ingest":
         t = time.perf_counter()
         out = fw.ingest(Path(cmd["corpus"]))
@@ -87,7 +90,8 @@ def handle(fw, cmd: dict, model_path: str) -> dict:
         return out
     if op == "retrieve":
         t = time.perf_counter()
-        runs, reranked = fw.retrieve(cmd["mode"], cmd["queries"], cmd["depth"], cmd.get("rerank_head", 0))
+        kw = {"fusion": cmd["fusion"]} if cmd.get("fusion") else {}
+        runs, reranked = fw.retrieve(cmd["mode"], cmd["queries"], cmd["depth"], cmd.get("rerank_head", 0), **kw)
         return {"runs": runs, "reranked": reranked, "seconds": time.perf_counter() - t}
     if op == "latency":
         mode, k, head = cmd["mode"], cmd["top_k"], cmd.get("rerank_head", 0)
