@@ -63,7 +63,7 @@ class Retriever:
         use_rerank = self._rerank_wanted(rerank)
         first_k = max(top_k or self.cfg.top_k, self.rerank_cfg.candidates if use_rerank else 0)
         t0 = time.perf_counter()
-        dense = self.embedder.embed(list(queries)) if mode in ("hybrid", "dense") else None
+        dense = embed_queries(self.embedder, queries) if mode in ("hybrid", "dense") else None
         sparse = [self.sparse.encode_query(q) for q in queries] if mode in ("hybrid", "sparse") else None
         t_embed = (time.perf_counter() - t0) / len(queries)
         k = top_k or self.cfg.top_k
@@ -101,3 +101,13 @@ class Retriever:
         if self.reranker is None or self.rerank_cfg is None:
             return False
         return self.rerank_cfg.enabled if rerank is None else rerank
+
+
+def embed_queries(embedder, queries: Sequence[str]) -> np.ndarray:
+    """Query vectors that do not depend on which other queries share the call, so a query ranks
+    the same asked alone, in an eval batch or in a benchmark. An embedder whose batches are not
+    exact (`batch_invariant` False: bf16 autocast, where padding moves a vector in the 4th decimal)
+    embeds each query alone; the others embed the batch in one call."""
+    if getattr(embedder, "batch_invariant", True) or len(queries) <= 1:
+        return np.asarray(embedder.embed(list(queries)))
+    return np.vstack([embedder.embed([q]) for q in queries])

@@ -58,3 +58,22 @@ def test_bf16_vectors_agree_with_float32(embedder_warm):
         assert (cos > 0.9995).all(), cos
         assert not np.array_equal(a, b)  # bf16 did run: the vectors are not bit-identical
 
+
+
+def test_query_vectors_do_not_depend_on_their_batch(embedder_warm):
+    """A query ranks the same asked alone or in a batch (eval and benchmark batch differently)."""
+    from ragkit.retrieve.retriever import embed_queries
+
+    queries = ["short one", "a much longer query about platelet aggregation and aspirin " * 4, "cells", "x y"]
+    for precision in ("float32", "bfloat16"):
+        e = LocalEmbedder(precision=precision)
+        e._model = embedder_warm._load()
+        assert e.batch_invariant == (precision == "float32")
+        batched = embed_queries(e, queries)
+        alone = np.vstack([embed_queries(e, [q]) for q in queries])
+        reordered = embed_queries(e, queries[::-1])[::-1]
+        assert batched.shape == (len(queries), e.dim) and batched.dtype == np.float32
+        if precision == "bfloat16":
+            assert np.array_equal(batched, alone) and np.array_equal(batched, reordered)
+        else:
+            assert np.allclose(batched, alone, atol=1e-5) and np.allclose(batched, reordered, atol=1e-5)

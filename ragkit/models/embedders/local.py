@@ -164,6 +164,12 @@ class LocalEmbedder:
         return np.asarray(vecs, dtype=np.float32)
 
     @property
+    def batch_invariant(self) -> bool:
+        """Whether a text's vector is the same whatever it is batched with (to 1e-6): float32 yes;
+        bf16 autocast moves it in the 4th decimal with the batch's padding."""
+        return self.compute_precision == "float32"
+
+    @property
     def compute_precision(self) -> str:
         """"float32" or "bfloat16": the configured precision, with `auto` resolved for this machine."""
         if self._compute is None:
