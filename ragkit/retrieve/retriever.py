@@ -78,6 +78,7 @@ class Retriever:
             rrf_k=self.cfg.rrf_k,
             dense_weight=self.cfg.dense_weight,
             branch_scores=branch_scores and mode == "hybrid",
+            exact=self._exact() if dense is not None else None,
         )
         t_search = (time.perf_counter() - t1) / len(queries)
         out: list[RetrievalResult] = []
@@ -96,6 +97,16 @@ class Retriever:
                     res.rerank_note = getattr(self.reranker, "last_error", None) or "reranker unavailable"
             out.append(res)
         return out
+
+    def _exact(self) -> bool | None:
+        """Brute-force dense search on collections up to `retrieval.exact_max_points`: exact
+        neighbours, and the same results from any build of the same index (HNSW graphs are built in
+        parallel and differ from build to build). None: the engine decides (HNSW when indexed)."""
+        limit = getattr(self.cfg, "exact_max_points", 0)
+        points = getattr(self.store, "points", None)
+        if not limit or points is None:
+            return None
+        return True if points() <= limit else None
 
     def _rerank_wanted(self, rerank: bool | None) -> bool:
         if self.reranker is None or self.rerank_cfg is None:
