@@ -166,9 +166,15 @@ LOSS_NOTES = {
     "size_excl": "ragkit's own dependencies (qdrant-client with grpcio, qdrant-edge-py, matplotlib, the OpenAI and "
                  "Anthropic SDKs) are not needed by the peers; moving the provider SDKs, matplotlib and "
                  "qdrant-client to extras would close the gap.",
-    "ndcg_bm25": "BM25 implementations differ in tokenizing, stop words and variant (Haystack's BM25L, bm25s, "
-                 "ragkit's Okapi weights over chunks, IDF applied by Qdrant); within a few thousandths the "
-                 "difference is one or two queries' ranks.",
+    "ndcg_bm25": "LlamaIndex's BM25 (bm25s) stems every word with PyStemmer's English Snowball stemmer and "
+                 "scores whole abstracts; ragkit's BM25 matches unstemmed words and scores chunks, so 'inhibits' "
+                 "misses 'inhibition' and a chunk misses the abstract's other sentences. A stemmer in ragkit's "
+                 "BM25 tokenizer (an index-scheme change: a rebuild) and a document-level BM25 field are the "
+                 "levers; neither is measured yet.",
+    "ndcg_fusion (best mode)": "LlamaIndex's relative_score and dist_based_score fusions min-max (or "
+                 "mean/sd) normalize and add its two branches per document, and its BM25 branch is the stronger "
+                 "one (see the BM25 row: stemming, whole abstracts). ragkit's DBSF does the same normalization on "
+                 "chunks. The gap follows the BM25 gap; a stemmed BM25 would close most of it.",
     "ndcg_fusion_sub": "See the hybrid row above; this is the same comparison on the reranker's queries.",
     "ndcg_fusion": "Within a few thousandths the difference is one or two queries' ranks (RRF over the same two "
                    "branches); on the full 300 queries see the full run. A tuned rrf_k or ragkit's DBSF fusion are "
