@@ -23,10 +23,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
-def shared_dir() -> Path:
-    return Path(os.environ.get("RAGKIT_SHARED_DIR", REPO.parent / "shared")).resolve()
-
-
 def timed(fn):
     t = time.perf_counter()
     out = fn()
@@ -42,9 +38,10 @@ def main() -> None:
 
     from ragkit.models.embedders.local import LocalEmbedder
     from ragkit.models.precision import native_bf16_cpu, resolve_precision
+    from ragkit.evals.beir import scifact_dir, shared_dir
     from ragkit.retrieve.rerank import CrossEncoderReranker
 
-    data = shared_dir() / "data/scifact"
+    data = scifact_dir()
     docs = []
     with open(data / "corpus.jsonl", encoding="utf-8") as f:
         for line in f:

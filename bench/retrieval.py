@@ -46,13 +46,7 @@ def collapse(hits) -> list[str]:
 
 def run_mode(rag, qids, texts, mode: str, fusion: str | None = None) -> dict[str, list[str]]:
     """`fusion`: another fusion than the config's for this run (hybrid only)."""
-    cfg = rag.retriever.cfg
-    before = cfg.fusion
-    cfg.fusion = fusion or before
-    try:
-        results = rag.retriever.search_batch(texts, mode=mode, top_k=DEPTH, rerank=False)
-    finally:
-        cfg.fusion = before
+    results = rag.retriever.search_batch(texts, mode=mode, top_k=DEPTH, rerank=False, fusion=fusion)
     return {qid: collapse(r.results) for qid, r in zip(qids, results)}
 
 

@@ -63,13 +63,8 @@ class RagkitFramework:
         """Per query: BEIR doc ids in rank order (chunk hits collapsed, best chunk first); and, when
         rerank_head > 0, the same lists with their first rerank_head chunks reranked. `fusion`:
         another of FUSIONS than the default, for this call."""
-        cfg = self._rag.retriever.cfg
-        before = cfg.fusion
-        cfg.fusion = fusion or before
-        try:
-            results = self._rag.retriever.search_batch(queries, mode=MODES[mode], top_k=depth, rerank=False)
-        finally:
-            cfg.fusion = before
+        results = self._rag.retriever.search_batch(queries, mode=MODES[mode], top_k=depth, rerank=False,
+                                                   fusion=fusion)
         plain, reranked = [], []
         for q, r in zip(queries, results):
             hits = list(r.results)

@@ -75,7 +75,7 @@ def finalize(check_id: str, values: Mapping[str, Measured | float | None], thres
         if raw is None and t is None and m.name not in values:
             continue
         meas = raw if isinstance(raw, Measured) else Measured(None if raw is None else float(raw))
-        if t is not None and meas.value is None and getattr(t, "implied", False):
+        if t is not None and meas.value is None and t.implied:
             no_data.append(m.name)
             t = None
         passed = None

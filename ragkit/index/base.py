@@ -189,7 +189,7 @@ class StoreBase:
         """How many points the index holds, counted once and kept until this process writes (a
         count costs about 0.7 ms on Qdrant Edge; writes by another process to a shared Qdrant
         server are seen after `close()`). Used to choose exact search for small collections."""
-        if getattr(self, "_points", None) is None:
+        if self._points is None:
             self._points = self.count() if self.exists() else 0
         return self._points
 

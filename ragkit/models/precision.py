@@ -12,8 +12,15 @@ from __future__ import annotations
 import contextlib
 from typing import ContextManager, Literal
 
-Precision = Literal["auto", "float32", "bfloat16"]
+Precision = Literal["auto", "float32", "bfloat16"]  # the config keys embedder.precision, rerank.precision
 PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16")
+
+
+def check_precision(precision: str, key: str) -> str:
+    """`precision` when it is one of PRECISIONS, else a ValueError naming the config key."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"{key} must be one of {PRECISIONS}, got {precision!r}")
+    return precision
 
 
 def native_bf16_cpu() -> bool:
@@ -32,9 +39,7 @@ def native_bf16_cpu() -> bool:
 
 def resolve_precision(precision: str, device: str) -> str:
     """The precision to run with: "float32" or "bfloat16". `auto` asks the hardware (CPU only)."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    if precision != "auto":
+    if check_precision(precision, "precision") != "auto":
         return precision
     return "bfloat16" if device.split(":")[0] == "cpu" and native_bf16_cpu() else "float32"
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import threading
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence
 import numpy as np
 
 from ragkit.errors import ModelLoadError
-from ragkit.models.precision import PRECISIONS, autocast, resolve_precision
+from ragkit.models.precision import autocast, check_precision, resolve_precision
 from ragkit.retrieve.fusion import minmax, rrf
 from ragkit.types import ScoredChunk
 
@@ -82,8 +83,6 @@ class CrossEncoderReranker:
         required: bool = False,
         cache_folder: str | None = None,
     ):
-        if precision not in PRECISIONS:
-            raise ValueError(f"rerank.precision must be one of {PRECISIONS}, got {precision!r}")
         if combine not in _COMBINES:
             raise ValueError(f"rerank.combine must be one of {_COMBINES}, got {combine!r}")
         if batch_size < 1:
@@ -96,8 +95,7 @@ class CrossEncoderReranker:
         self.rrf_k = rrf_k
         self.weight = weight
         self.device = device
-        self.precision = precision  # as configured; resolved for this machine on first scoring
-        self._compute: str | None = None
+        self.precision = check_precision(precision, "rerank.precision")  # `compute_precision` is what runs
         self.required = required
         self.cache_folder = cache_folder
         self._max_length = max_length
@@ -183,6 +181,11 @@ class CrossEncoderReranker:
         with _quiet_transformers():
             return CrossEncoder(spec, **kwargs)
 
+    @functools.cached_property
+    def compute_precision(self) -> str:
+        """"float32" or "bfloat16": the configured precision, with `auto` resolved for this machine."""
+        return resolve_precision(self.precision, self.device)
+
     @property
     def available(self) -> bool:
         """True when the weights load (loads them on first access); False when they cannot."""
@@ -210,9 +213,7 @@ class CrossEncoderReranker:
         model = self.load()
         if model is None:
             raise ModelLoadError(self.last_error or "reranker unavailable")
-        if self._compute is None:
-            self._compute = resolve_precision(self.precision, self.device)
-        with autocast(self._compute, self.device):
+        with autocast(self.compute_precision, self.device):
             scores = model.predict(
                 [(query, p) for p in passages],
                 batch_size=self.batch_size,

@@ -56,9 +56,11 @@ class Retriever:
         rerank: bool | None = None,
         top_n: int | None = None,
         branch_scores: bool = False,
+        fusion: str | None = None,
     ) -> list[RetrievalResult]:
         """`branch_scores`: a hybrid search also labels each candidate with its "dense" and
-        "sparse" branch scores (one more store query per branch; abstention thresholds use them)."""
+        "sparse" branch scores (one more store query per branch; abstention thresholds use them).
+        `fusion`: another of `retrieval.fusion`'s values for this call (benchmarks compare them)."""
         mode = mode or self.cfg.mode
         use_rerank = self._rerank_wanted(rerank)
         first_k = max(top_k or self.cfg.top_k, self.rerank_cfg.candidates if use_rerank else 0)
@@ -74,7 +76,7 @@ class Retriever:
             top_k=first_k,
             candidates=max(self.cfg.candidates, first_k),
             filters=filters,
-            fusion=self.cfg.fusion,
+            fusion=fusion or self.cfg.fusion,
             rrf_k=self.cfg.rrf_k,
             dense_weight=self.cfg.dense_weight,
             branch_scores=branch_scores and mode == "hybrid",
@@ -102,7 +104,7 @@ class Retriever:
         """Brute-force dense search on collections up to `retrieval.exact_max_points`: exact
         neighbours, and the same results from any build of the same index (HNSW graphs are built in
         parallel and differ from build to build). None: the engine decides (HNSW when indexed)."""
-        limit = getattr(self.cfg, "exact_max_points", 0)
+        limit = self.cfg.exact_max_points
         points = getattr(self.store, "points", None)
         if not limit or points is None:
             return None

@@ -6,6 +6,7 @@ word pieces the model reads) and the tokenizer used to count them load without t
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -15,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from ragkit.errors import ModelLoadError
-from ragkit.models.precision import PRECISIONS, autocast, resolve_precision
+from ragkit.models.precision import autocast, check_precision, resolve_precision
 
 _BUNDLED_IDS = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 _KNOWN_DIMS = {"all-minilm-l6-v2": 384, "sentence-transformers/all-minilm-l6-v2": 384}
@@ -79,13 +80,10 @@ class LocalEmbedder:
         device: str = "cpu",
         precision: str = "auto",
     ):
-        if precision not in PRECISIONS:
-            raise ValueError(f"embedder.precision must be one of {PRECISIONS}, got {precision!r}")
         self.name = model
         self.batch_size = batch_size
         self.device = device
-        self.precision = precision  # as configured; `compute_precision` is what runs
-        self._compute: str | None = None
+        self.precision = check_precision(precision, "embedder.precision")  # `compute_precision` is what runs
         self._path = resolve_model_path(model)
         self._model = None
         self._tokenizer = None
@@ -169,12 +167,10 @@ class LocalEmbedder:
         bf16 autocast moves it in the 4th decimal with the batch's padding."""
         return self.compute_precision == "float32"
 
-    @property
+    @functools.cached_property
     def compute_precision(self) -> str:
         """"float32" or "bfloat16": the configured precision, with `auto` resolved for this machine."""
-        if self._compute is None:
-            self._compute = resolve_precision(self.precision, self.device)
-        return self._compute
+        return resolve_precision(self.precision, self.device)
 
     def _direct_forward(self):
         """For a few texts (a query): tokenizer -> transformer -> mean pooling -> L2 norm, called
