@@ -123,7 +123,7 @@ def main() -> None:
     ap.add_argument("--latency-queries", type=int)
     ap.add_argument("--latency-rounds", type=int)
     ap.add_argument("--import-repeats", type=int)
-    ap.add_argument("--rerank-queries", type=int, help="queries for the cross-encoder row (default 100; 20 with --quick)")
+    ap.add_argument("--rerank-queries", type=int, help="queries for the cross-encoder rows (default 50; 20 with --quick)")
     ap.add_argument("--data", type=Path, default=scifact_dir())
     ap.add_argument("--reranker", type=Path, default=scifact_dir().parents[1] / "models" / "scifact-minilm-ce")
     ap.add_argument("--workdir", type=Path, help="scratch folder (default: a new temporary folder, removed after)")
@@ -136,7 +136,7 @@ def main() -> None:
     rounds = args.latency_rounds or (2 if q else 3)
     imp_rep = args.import_repeats or (3 if q else 7)
     rerank_lat_q = min(lat_q, 10)
-    rerank_q = args.rerank_queries or (20 if q else 100)
+    rerank_q = args.rerank_queries or (20 if q else 50)
 
     t0 = time.perf_counter()
     os.environ.update(OFFLINE_ENV)
@@ -210,25 +210,35 @@ def main() -> None:
 
         out["quality"] = {m: {} for m in (*MODES, "fusion+rerank", "fusion (rerank queries)")}
         out["quality_seconds"] = {m: {} for m in (*MODES, "fusion+rerank")}
+        runs_of: dict[str, list[list[str]]] = {}  # each framework's default-fusion runs
         for mode in MODES:
             step += 1
             for fw in rotate(labels, step):
                 r = workers[fw].call("retrieve", mode=mode, queries=texts, depth=DEPTH)
                 out["quality"][mode][fw] = metrics(dict(zip(qids, r["runs"])), qrels)
+                if mode == "fusion":
+                    runs_of[fw] = r["runs"]
                 out["quality_seconds"][mode][fw] = round(r["seconds"], 1)
                 say(f"quality {mode} {fw}: nDCG@10 {out['quality'][mode][fw]['ndcg@10']:.4f}", t0)
         # every fusion mode each framework offers, on the same two branches: "best fusion" is the
-        # best of them per framework (the target compares ragkit's default with the peers' best)
+        # best of them per framework (the target compares ragkit's default with the peers' best).
+        # Each framework retrieves its two branches once and fuses them every way with its own
+        # fusion code; the default mode's replayed runs must equal the full pipeline's above.
         fusions = {fw: workers[fw].call("fusions")["fusions"] for fw in labels}
-        out["fusion_modes"] = {fw: {fusions[fw][0]: out["quality"]["fusion"][fw]} for fw in labels}
-        for i in range(1, max(len(v) for v in fusions.values())):
-            step += 1
-            for fw in rotate(labels, step):
-                if i < len(fusions[fw]):
-                    r = workers[fw].call("retrieve", mode="fusion", queries=texts, depth=DEPTH, fusion=fusions[fw][i])
-                    out["fusion_modes"][fw][fusions[fw][i]] = metrics(dict(zip(qids, r["runs"])), qrels)
-                    say(f"quality fusion={fusions[fw][i]} {fw}: nDCG@10 "
-                        f"{out['fusion_modes'][fw][fusions[fw][i]]['ndcg@10']:.4f}", t0)
+        out["fusion_modes"], out["fusion_replay_agreement"] = {}, {}
+        step += 1
+        for fw in rotate(labels, step):
+            r = workers[fw].call("fusion_runs", queries=texts, depth=DEPTH, modes=fusions[fw])
+            out["quality_seconds"].setdefault("fusion modes", {})[fw] = round(r["seconds"], 1)
+            real = out["quality"]["fusion"][fw]
+            replay = r["runs"][fusions[fw][0]]
+            same = sum(a[:100] == b[:100] for a, b in zip(replay, runs_of[fw]))
+            out["fusion_replay_agreement"][fw] = round(same / len(qids), 4)
+            out["fusion_modes"][fw] = {fusions[fw][0]: real}
+            for m in fusions[fw][1:]:
+                out["fusion_modes"][fw][m] = metrics(dict(zip(qids, r["runs"][m])), qrels)
+            say(f"fusion modes {fw}: " + ", ".join(f"{m} {v['ndcg@10']:.4f}" for m, v in out["fusion_modes"][fw].items())
+                + f" (replayed default = pipeline on {same}/{len(qids)} queries)", t0)
         out["quality"]["fusion (best mode)"] = {}
         for fw, per in out["fusion_modes"].items():
             best = max(per, key=lambda m: per[m]["ndcg@10"])

@@ -275,11 +275,16 @@ def render_markdown(data: dict, source_name: str, png_name: str | None) -> str:
         out += ["", *[f"- {n}" for n in notes]]
     modes = data.get("fusion_modes", {})
     if modes:
-        out += ["", "Hybrid nDCG@10 by fusion mode (the first is the one in the default row):", ""]
+        out += ["", "Hybrid nDCG@10 by fusion mode (the first is the one in the default row; the others fuse the "
+                "same two branch results with the framework's own fusion code):", ""]
         for fw in FRAMEWORKS:
             per = modes.get(fw, {})
             if per:
-                out.append(f"- {fw}: " + ", ".join(f"{m} {v['ndcg@10']:.4f}" for m, v in per.items()))
+                line = f"- {fw}: " + ", ".join(f"{m} {v['ndcg@10']:.4f}" for m, v in per.items())
+                agree = data.get("fusion_replay_agreement", {}).get(fw)
+                if agree is not None:
+                    line += f" (replayed default mode = full pipeline on {agree:.0%} of queries)"
+                out.append(line)
     if png_name:
         out += ["", f"![ragkit, LlamaIndex and Haystack side by side]({png_name})"]
     targets = data.get("targets", {})

@@ -151,6 +151,9 @@ class HaystackFramework:
 
             self._ranker = SentenceTransformersSimilarityRanker(model=self.reranker_path)
             self._ranker.warm_up()
+            # the shared cross-encoder was trained on pairs of at most 256 word pieces (ragkit's row
+            # uses 256 too); the model's default of 512 only adds truncated-away cost
+            self._ranker._cross_encoder.max_seq_length = 256
         return self._ranker.run(query=query, documents=docs, top_k=top_n)["documents"]
 
     def retrieve(self, mode: str, queries: list[str], depth: int, rerank_head: int = 0, fusion: str | None = None):
@@ -163,6 +166,22 @@ class HaystackFramework:
                 head = self._rerank(q, docs[:rerank_head], rerank_head)
                 reranked.append(dedupe(d.meta["beir_id"] for d in list(head) + list(docs[rerank_head:])))
         return plain, (reranked if rerank_head else None)
+
+    def fusion_runs(self, queries: list[str], depth: int, modes: list[str]) -> dict[str, list[list[str]]]:
+        """Per join mode, the runs `retrieve("fusion", ...)` gives, from one pass of the two
+        branches: a DocumentJoiner per mode over copies of the same branch results."""
+        from dataclasses import replace
+
+        from haystack.components.joiners import DocumentJoiner
+
+        bm25_p, dense_p = self._pipeline("bm25", depth, depth), self._pipeline("dense", depth, depth)
+        branches = [(self._run(bm25_p, "bm25", q), self._run(dense_p, "dense", q)) for q in queries]
+        out = {}
+        for mode in modes:
+            joiner = DocumentJoiner(join_mode=mode, top_k=depth)
+            out[mode] = [dedupe(d.meta["beir_id"] for d in joiner.run(
+                documents=[[replace(d) for d in b] for b in pair])["documents"]) for pair in branches]
+        return out
 
     def search_one(self, mode: str, query: str, top_k: int, rerank_head: int = 0) -> int:
         p = self._pipeline(mode, rerank_head or top_k, self.pool)

@@ -115,7 +115,11 @@ class LlamaIndexFramework:
         if top_n not in self._reranker:
             from llama_index.core.postprocessor import SentenceTransformerRerank
 
-            self._reranker[top_n] = SentenceTransformerRerank(model=self.reranker_path, top_n=top_n, device="cpu")
+            r = SentenceTransformerRerank(model=self.reranker_path, top_n=top_n, device="cpu")
+            # the shared cross-encoder was trained on pairs of at most 256 word pieces (ragkit's row
+            # uses 256 too); LlamaIndex's default of 512 only adds truncated-away cost
+            r._model.max_seq_length = 256
+            self._reranker[top_n] = r
         return self._reranker[top_n]
 
     def retrieve(self, mode: str, queries: list[str], depth: int, rerank_head: int = 0, fusion: str | None = None):
@@ -130,6 +134,31 @@ class LlamaIndexFramework:
                 head = self._rerank(rerank_head).postprocess_nodes(hits[:rerank_head], QueryBundle(q))
                 reranked.append(dedupe(h.node.ref_doc_id for h in list(head) + list(hits[rerank_head:])))
         return plain, (reranked if rerank_head else None)
+
+    def fusion_runs(self, queries: list[str], depth: int, modes: list[str]) -> dict[str, list[list[str]]]:
+        """Per fusion mode, the runs `retrieve("fusion", ...)` gives, from one pass of the two
+        branches: QueryFusionRetriever (its own fusion code) over retrievers that replay them."""
+        from llama_index.core.llms import MockLLM
+        from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
+        from llama_index.core.schema import NodeWithScore
+
+        class Replay(BaseRetriever):
+            def __init__(self, hits: dict):
+                super().__init__()
+                self.hits = hits
+
+            def _retrieve(self, query_bundle):  # fresh NodeWithScore objects: fusion rescores them
+                return [NodeWithScore(node=h.node, score=h.score) for h in self.hits[query_bundle.query_str]]
+
+        dense_r, bm25_r = self.index.as_retriever(similarity_top_k=depth), self._bm25_retriever(depth)
+        dense = {q: dense_r.retrieve(q) for q in queries}
+        bm25 = {q: bm25_r.retrieve(q) for q in queries}
+        out = {}
+        for mode in modes:
+            fused = QueryFusionRetriever([Replay(dense), Replay(bm25)], similarity_top_k=depth, num_queries=1,
+                                         mode=mode, use_async=False, llm=MockLLM())
+            out[mode] = [dedupe(h.node.ref_doc_id for h in fused.retrieve(q)) for q in queries]
+        return out
 
     def search_one(self, mode: str, query: str, top_k: int, rerank_head: int = 0) -> int:
         key = (mode, top_k, rerank_head)

@@ -74,6 +74,10 @@ class RagkitFramework:
                 reranked.append(dedupe(h.chunk.source for h in list(head) + hits[rerank_head:]))
         return plain, (reranked if rerank_head else None)
 
+    def fusion_runs(self, queries: list[str], depth: int, modes: list[str]) -> dict[str, list[list[str]]]:
+        """Per fusion mode, the runs `retrieve("fusion", ...)` gives (the store fuses: one call each)."""
+        return {m: self.retrieve("fusion", queries, depth, fusion=m)[0] for m in modes}
+
     def search_one(self, mode: str, query: str, top_k: int, rerank_head: int = 0) -> int:
         """One query as an application calls it; returns the number of hits (to keep the work honest)."""
         if rerank_head:

@@ -93,6 +93,10 @@ def handle(fw, cmd: dict, model_path: str) -> dict:
         kw = {"fusion": cmd["fusion"]} if cmd.get("fusion") else {}
         runs, reranked = fw.retrieve(cmd["mode"], cmd["queries"], cmd["depth"], cmd.get("rerank_head", 0), **kw)
         return {"runs": runs, "reranked": reranked, "seconds": time.perf_counter() - t}
+    if op == "fusion_runs":
+        t = time.perf_counter()
+        runs = fw.fusion_runs(cmd["queries"], cmd["depth"], cmd["modes"])
+        return {"runs": runs, "seconds": time.perf_counter() - t}
     if op == "latency":
         mode, k, head = cmd["mode"], cmd["top_k"], cmd.get("rerank_head", 0)
         fw.search_one(mode, "warm up query", k, head)  # builds retrievers / loads models untimed
