@@ -120,8 +120,14 @@ def _share(mask: np.ndarray) -> float:
 
 
 def round_down(value: float, decimals: int) -> float:
+    """`value` rounded down to `decimals` places, never above it. The 1e-9 keeps 0.29 at 0.29
+    (0.29 * 100 is 28.999999999999996); where it pushes past `value` (0.9999999999999999 would
+    become 1.0 and abstain on the very question it came from) the next step down is taken."""
     scale = 10.0 ** decimals
-    return math.floor(value * scale + 1e-9) / scale
+    out = math.floor(value * scale + 1e-9) / scale
+    while out > value:
+        out = (round(out * scale) - 1) / scale
+    return out
 
 
 def max_threshold(answer_values: np.ndarray, budget: int, decimals: int) -> float | None:

@@ -55,6 +55,15 @@ def test_thresholds_are_rounded_down():
     assert round_down(0.9999, 3) == 0.999 and round_down(0.5, 3) == 0.5
 
 
+@given(st.floats(0, 1e6, allow_nan=False), st.integers(0, 6))
+def test_round_down_never_exceeds_the_value(value, decimals):
+    out = round_down(value, decimals)
+    assert out <= value
+    assert value - out < 10.0 ** -decimals * (1 + 1e-9) + 1e-9 * value
+    # found by hypothesis: the float-error guard used to round 0.9999999999999999 up to 1.0
+    assert round_down(0.9999999999999999, 2) == 0.99 and round_down(0.29, 2) == 0.29
+
+
 # two features, each catching a different half of the should-abstain questions
 PAIR_ANSWER = [{"overlap_top3": 1.0, "name_overlap": 1.0}] * 10
 PAIR_ABSTAIN = [{"overlap_top3": 0.2, "name_overlap": 1.0}, {"overlap_top3": 0.3, "name_overlap": 1.0},
