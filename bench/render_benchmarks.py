@@ -257,7 +257,8 @@ def render_markdown(data: dict, source_name: str, png_name: str | None) -> str:
         "candidates of each framework's hybrid (ragkit fuses its ranking with the first stage by RRF, its "
         "default; the peers' rerankers replace the order, their only mode), scored on the first "
         f"{cfg.get('rerank_queries', cfg.get('queries', '?'))} queries (the cross-encoder is the run's costliest "
-        "step), with each hybrid's own score on those queries beside it.",
+        "step), with each hybrid's own score on those queries beside it. A subsample that small is noisy: "
+        "`bench/retrieval.py` scores ragkit's reranking on all 300 queries.",
         f"- Quality: chunk hits collapsed to documents (best chunk), {cfg.get('depth', 150)} chunks per query. "
         f"Latency: single-query calls, top 10 (hybrid branches {cfg.get('pool', 100)} candidates each), "
         f"{cfg.get('latency_queries', '?')} queries × {cfg.get('latency_rounds', '?')} rounds alternating frameworks, "
