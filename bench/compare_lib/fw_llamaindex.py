@@ -46,6 +46,14 @@ def _counting_embedding(model_path: str):
     return CountingHuggingFaceEmbedding(model_name=model_path, device="cpu")
 
 
+def _fusion(retrievers: list, k: int, mode: str):
+    """LlamaIndex's hybrid recipe: QueryFusionRetriever over `retrievers`, no query rewriting."""
+    from llama_index.core.llms import MockLLM
+    from llama_index.core.retrievers import QueryFusionRetriever
+
+    return QueryFusionRetriever(retrievers, similarity_top_k=k, num_queries=1, mode=mode, use_async=False, llm=MockLLM())
+
+
 class LlamaIndexFramework:
     name = LABEL
 
@@ -104,12 +112,11 @@ class LlamaIndexFramework:
             return self._bm25_retriever(k)
         if mode == "dense":
             return self.index.as_retriever(similarity_top_k=k)
-        from llama_index.core.llms import MockLLM
-        from llama_index.core.retrievers import QueryFusionRetriever
+        return _fusion(self._branches(pool), k, fusion or FUSIONS[0])
 
-        return QueryFusionRetriever(
-            [self.index.as_retriever(similarity_top_k=pool), self._bm25_retriever(pool)],
-            similarity_top_k=k, num_queries=1, mode=fusion or FUSIONS[0], use_async=False, llm=MockLLM())
+    def _branches(self, pool: int) -> list:
+        """The hybrid's two retrievers, dense first (QueryFusionRetriever's order)."""
+        return [self.index.as_retriever(similarity_top_k=pool), self._bm25_retriever(pool)]
 
     def _rerank(self, top_n: int):
         if top_n not in self._reranker:
@@ -138,8 +145,7 @@ class LlamaIndexFramework:
     def fusion_runs(self, queries: list[str], depth: int, modes: list[str]) -> dict[str, list[list[str]]]:
         """Per fusion mode, the runs `retrieve("fusion", ...)` gives, from one pass of the two
         branches: QueryFusionRetriever (its own fusion code) over retrievers that replay them."""
-        from llama_index.core.llms import MockLLM
-        from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
+        from llama_index.core.retrievers import BaseRetriever
         from llama_index.core.schema import NodeWithScore
 
         class Replay(BaseRetriever):
@@ -150,13 +156,10 @@ class LlamaIndexFramework:
             def _retrieve(self, query_bundle):  # fresh NodeWithScore objects: fusion rescores them
                 return [NodeWithScore(node=h.node, score=h.score) for h in self.hits[query_bundle.query_str]]
 
-        dense_r, bm25_r = self.index.as_retriever(similarity_top_k=depth), self._bm25_retriever(depth)
-        dense = {q: dense_r.retrieve(q) for q in queries}
-        bm25 = {q: bm25_r.retrieve(q) for q in queries}
+        replays = [Replay({q: r.retrieve(q) for q in queries}) for r in self._branches(depth)]
         out = {}
         for mode in modes:
-            fused = QueryFusionRetriever([Replay(dense), Replay(bm25)], similarity_top_k=depth, num_queries=1,
-                                         mode=mode, use_async=False, llm=MockLLM())
+            fused = _fusion(replays, depth, mode)
             out[mode] = [dedupe(h.node.ref_doc_id for h in fused.retrieve(q)) for q in queries]
         return out
 
