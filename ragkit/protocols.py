@@ -36,7 +36,14 @@ class Embedder(Protocol):
 
 @runtime_checkable
 class SparseEncoder(Protocol):
-    def encode_documents(self, texts: Sequence[str]) -> list[SparseVector]: ...
+    """Document and query sparse vectors. `context_words` > 0: the ingest pipeline passes each
+    chunk's context passage (`context_windows` over its document's chunks) as `contexts`."""
+
+    context_words: int
+
+    def encode_documents(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> list[SparseVector]: ...
+
+    def context_windows(self, pieces: Sequence[str]) -> list[tuple[int, int]]: ...
 
     def encode_query(self, text: str) -> SparseVector: ...
 

@@ -165,7 +165,7 @@ def build_sparse(cfg: RagkitConfig, store):
     from ragkit.index.sparse import BM25Encoder
 
     params = store.meta().get("bm25") if store.exists() else None
-    return BM25Encoder.from_params(params) if params else BM25Encoder()
+    return BM25Encoder.from_params(params) if params else BM25Encoder(context_words=cfg.ingest.bm25_context_words)
 
 
 def build_reranker(cfg: RagkitConfig):

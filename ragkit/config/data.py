@@ -19,6 +19,9 @@ class IngestConfig(Section):
     delete_missing: bool = True  # files gone from the ingest root are removed from the index
     batch_size: int = Field(1024, ge=1)  # chunks per embed + upsert batch (the embedder sorts within it)
     lock_timeout_s: float = Field(0.0, ge=0)  # wait this long for another ingest's lock, then stop
+    # BM25 also indexes each chunk by the passage of its document around it, up to this many words
+    # (analyzer tokens); 0: the chunk alone. Fixed when an index is created (kept with it).
+    bm25_context_words: int = Field(400, ge=0)
 
 
 class ChunkingConfig(Section):

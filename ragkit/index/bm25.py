@@ -119,3 +119,52 @@ def batch_document_weights(
     weights = saturate_many(counts, lens, u_owner, avgdl, k1, b)
     bounds = np.searchsorted(u_owner, np.arange(n + 1))
     return [(u_ids[bounds[i]:bounds[i + 1]], weights[bounds[i]:bounds[i + 1]]) for i in range(n)]
+
+
+def add_vectors(
+    a: Sequence[tuple[np.ndarray, np.ndarray]], b: Sequence[tuple[np.ndarray, np.ndarray]], scale: float = 1.0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per position i, the sparse vector a[i] + scale * b[i] (indices ascending), with one sort
+    over all entries."""
+    n = len(a)
+    if len(b) != n:
+        raise ValueError(f"add_vectors: {n} vectors against {len(b)}")
+    if n == 0:
+        return []
+    parts = list(a) + list(b)
+    lens = np.fromiter((len(i) for i, _ in parts), dtype=np.int64, count=2 * n)
+    if lens.sum() == 0:
+        return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in range(n)]
+    owner = np.repeat(np.tile(np.arange(n, dtype=np.int64), 2), lens)
+    ids = np.concatenate([np.asarray(i, dtype=np.int64) for i, _ in parts])
+    w = np.concatenate([np.asarray(v, dtype=np.float64) * (1.0 if k < n else scale) for k, (_, v) in enumerate(parts)])
+    uniq, inverse = np.unique(owner << 31 | ids, return_inverse=True)
+    sums = np.bincount(inverse.reshape(-1), weights=w, minlength=uniq.size).astype(np.float32)
+    u_ids = uniq & ID_MASK
+    bounds = np.searchsorted(uniq >> 31, np.arange(n + 1))
+    return [(u_ids[bounds[i]:bounds[i + 1]], sums[bounds[i]:bounds[i + 1]]) for i in range(n)]
+
+
+def context_windows(lengths: Sequence[int], budget: int) -> list[tuple[int, int]]:
+    """For each piece i of a document (`lengths` in order), the span [lo, hi) of pieces around it
+    that BM25 indexes i's context by: start from i alone, then take the next piece after and the
+    next one before, in turn, while each still fits in `budget` tokens in total. A side whose next
+    piece does not fit stops growing; the span always holds i, even when i alone is over budget."""
+    n = len(lengths)
+    out = []
+    for i in range(n):
+        lo, hi, total = i, i + 1, int(lengths[i])
+        after = before = True
+        while after or before:
+            if after:
+                after = hi < n and total + int(lengths[hi]) <= budget
+                if after:
+                    total += int(lengths[hi])
+                    hi += 1
+            if before:
+                before = lo > 0 and total + int(lengths[lo - 1]) <= budget
+                if before:
+                    total += int(lengths[lo - 1])
+                    lo -= 1
+        out.append((lo, hi))
+    return out

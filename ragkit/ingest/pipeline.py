@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ragkit.errors import IngestError, LoaderError, RagkitError
-from ragkit.ingest.chunking.document import INDEX_TEXT_SCHEME, index_texts
+from ragkit.ingest.chunking.document import INDEX_TEXT_SCHEME, context_texts, index_texts
 from ragkit.ingest.manifest import DocEntry, Manifest
 from ragkit.ingest.walker import walk
 from ragkit.types import Chunk, Document, IngestReport
@@ -215,7 +215,8 @@ class Ingestor:
         chunks = [c for d in plan.write for c in d.chunks]
         # what each chunk is embedded and BM25-indexed by, worked out once for the whole run
         self._texts = dict(zip((c.chunk_id for c in chunks), self._index_texts(chunks)))
-        self._ensure_index()
+        self._contexts: dict[str, str] = {}  # BM25 context passages of the documents in flight
+        self._ensure_index(plan.write)
         self.manifest.begin_writes((d.doc.source, d.doc.content_hash, d.root) for d in plan.write)
         fault_point("after_journal")
         remaining = {d.doc.source: len(d.chunks) for d in plan.write}
@@ -242,7 +243,8 @@ class Ingestor:
         texts = [self._texts[c.chunk_id] for c in batch]
         dense, n_embedded = self._embed_unique(texts)
         t = self._clock("embed", t)
-        sparse = self.sparse.encode_documents(texts)
+        contexts = self._batch_contexts(batch, by_source) if self.sparse.context_words else None
+        sparse = self.sparse.encode_documents(texts, contexts)
         t = self._clock("sparse", t)
         self.store.upsert(batch, dense, sparse)
         t = self._clock("store", t)
@@ -274,6 +276,19 @@ class Ingestor:
         window = getattr(self.embedder, "max_tokens", None) if count is not None else None
         return index_texts(chunks, count, window)
 
+    def _doc_contexts(self, d: _Doc) -> list[str]:
+        """The BM25 context passage of each chunk of one document (`BM25Encoder.context_windows`)."""
+        return context_texts(d.doc, d.chunks, self.sparse.context_windows([c.text for c in d.chunks]))
+
+    def _batch_contexts(self, batch: list[Chunk], by_source) -> list[str]:
+        """Context passages of a batch's chunks, worked out per document as its first chunk comes
+        and dropped as each chunk is encoded (each chunk is written once a run)."""
+        for c in batch:
+            if c.chunk_id not in self._contexts:
+                d = by_source[c.source]
+                self._contexts.update(zip((x.chunk_id for x in d.chunks), self._doc_contexts(d)))
+        return [self._contexts.pop(c.chunk_id) for c in batch]
+
     def _embed_unique(self, texts: list[str]) -> tuple[np.ndarray, int]:
         """Embed each distinct text once per run (identical content under two paths costs one
         embedding, even when the copies fall in different batches)."""
@@ -290,9 +305,10 @@ class Ingestor:
         out = np.stack([shared[t] if t in shared else vecs[index[t]] for t in texts])
         return out.astype(np.float32, copy=False), len(todo)
 
-    def _ensure_index(self) -> None:
+    def _ensure_index(self, docs: Sequence[_Doc]) -> None:
         """Create the collection on first use (the store refuses a different embedder or dim), and fix
-        BM25's average document length from this first batch of documents, kept with the index."""
+        BM25's average document (and context passage) length from this first batch of documents,
+        kept with the index."""
         self.store.ensure_collection(self.embedder.dim, embedder=self.embedder.name)
         meta = self.store.meta()
         if meta.get("index_text") != INDEX_TEXT_SCHEME:
@@ -306,7 +322,8 @@ class Ingestor:
             self.store.update_meta({"index_text": INDEX_TEXT_SCHEME})
         if "bm25" not in meta:
             if self.sparse.avgdl is None:
-                self.sparse.fit(list(self._texts.values()))
+                contexts = (c for d in docs for c in self._doc_contexts(d)) if self.sparse.context_words else None
+                self.sparse.fit(list(self._texts.values()), contexts)
             self.store.update_meta({"bm25": self.sparse.params()})
 
     # ---- 4. remove -----------------------------------------------------------------------------

@@ -137,3 +137,72 @@ def test_encode_queries_matches_encode_query():
     enc = BM25Encoder(avgdl=3)
     texts = ["gas giant", "the moons of Jupiter", ""]
     assert enc.encode_queries(texts) == [enc.encode_query(t) for t in texts]
+
+
+# ---- context passages -----------------------------------------------------------------------------
+_sparse = st.dictionaries(st.integers(0, 2**31 - 1), st.floats(0.01, 10), max_size=8)
+
+
+@given(st.lists(st.tuples(_sparse, _sparse), max_size=6), st.floats(0.1, 2))
+def test_add_vectors_is_the_per_term_sum(pairs, scale):
+    def vec(d):
+        idx = np.array(sorted(d), dtype=np.int64)
+        return idx, np.array([d[i] for i in idx], dtype=np.float32)
+
+    out = bm25.add_vectors([vec(a) for a, _ in pairs], [vec(b) for _, b in pairs], scale)
+    assert len(out) == len(pairs)
+    for (a, b), (idx, w) in zip(pairs, out):
+        want = {t: a.get(t, 0.0) + scale * b.get(t, 0.0) for t in set(a) | set(b)}
+        assert idx.tolist() == sorted(want)
+        np.testing.assert_allclose(w, [want[t] for t in sorted(want)], rtol=1e-5)
+
+
+def test_add_vectors_refuses_unequal_lengths():
+    with pytest.raises(ValueError, match="1 vectors against 0"):
+        bm25.add_vectors([(np.array([1]), np.array([1.0]))], [])
+
+
+def test_context_windows_by_hand():
+    # budget 10: piece 0 takes piece 1 (4+3), not piece 2 (+5 > 10); piece 1 takes piece 2 after it
+    # (3+5), then not piece 0 before it (+4 > 10); piece 3 (9) takes nothing
+    assert bm25.context_windows([4, 3, 5, 9], 10) == [(0, 2), (1, 3), (1, 3), (3, 4)]
+    assert bm25.context_windows([4, 3, 5, 9], 12) == [(0, 3), (0, 3), (0, 3), (3, 4)]
+    assert bm25.context_windows([20, 1], 10) == [(0, 1), (1, 2)]  # a piece over budget stands alone
+    assert bm25.context_windows([], 10) == []
+
+
+@given(st.lists(st.integers(0, 30), max_size=12), st.integers(0, 80))
+def test_context_windows_hold_their_piece_fit_the_budget_and_cannot_grow(lengths, budget):
+    for i, (lo, hi) in enumerate(bm25.context_windows(lengths, budget)):
+        assert lo <= i < hi <= len(lengths)
+        total = sum(lengths[lo:hi])
+        assert total <= budget or (lo, hi) == (i, i + 1)
+        assert hi == len(lengths) or total + lengths[hi] > budget  # the next piece after does not fit
+        assert lo == 0 or total + lengths[lo - 1] > budget  # nor the one before
+
+
+def test_context_adds_the_passage_weights_to_the_chunk_vector():
+    enc = BM25Encoder(avgdl=4, context_words=100, context_avgdl=8)
+    (v,) = enc.encode_documents(["cat sat mat dog"], ["cat sat mat dog bird fish tree moon"])
+    w = dict(zip(v.indices, v.values))
+    # len 4 == avgdl and len 8 == context avgdl: each term 1.0 from the chunk, 1.0 from the passage
+    assert w[bm25.term_id("cat")] == pytest.approx(2.0)
+    assert w[bm25.term_id("bird")] == pytest.approx(1.0)  # a neighbour's word, found at a lower weight
+    assert len(w) == 8
+    plain = BM25Encoder(avgdl=4).encode_documents(["cat sat mat dog"], ["cat sat mat dog bird fish tree moon"])
+    assert plain == BM25Encoder(avgdl=4).encode_documents(["cat sat mat dog"])  # context_words 0: passages unused
+    with pytest.raises(ValueError, match="2 context passages for 1 texts"):
+        enc.encode_documents(["cat"], ["a", "b"])
+
+
+def test_context_params_travel_with_the_index_and_old_indexes_stay_chunk_only():
+    enc = BM25Encoder(context_words=50)
+    enc.fit(["one two", "three four five six"], iter(["one two three four five six", "three four five six"]))
+    assert (enc.avgdl, enc.params()["context_avgdl"]) == (3.0, 5.0)
+    first = enc.encode_documents(["one two"], ["one two three four five six"])
+    again = BM25Encoder.from_params(enc.params())
+    assert again.context_words == 50 and again.encode_documents(["one two"], ["one two three four five six"]) == first
+    old = {"avgdl": 3.0, "k1": 1.2, "b": 0.75}  # params of an index built before context passages
+    assert BM25Encoder.from_params(old).context_words == 0
+    assert BM25Encoder(context_words=3).context_windows(["one two", "three", "four five six", "seven"]) == \
+        [(0, 2), (0, 2), (2, 3), (3, 4)]
