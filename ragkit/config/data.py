@@ -31,7 +31,7 @@ class ChunkingConfig(Section):
     encoding: str = "cl100k_base"
     # semantic: a boundary where lexical cohesion between adjacent sentence windows drops
     window: int = Field(3, ge=1)  # sentences per side
-    min_chunk_tokens: int = Field(64, ge=0)
+    min_chunk_tokens: int = Field(96, ge=0)
 
     @field_validator("chunk_overlap")
     @classmethod
