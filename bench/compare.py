@@ -50,7 +50,8 @@ STACKS = {
 DESCRIPTIONS = {
     "ragkit": "default config: semantic chunker (512 tiktoken tokens / 50 overlap, capped at MiniLM's 256 word "
               "pieces), each chunk embedded with its document's title in front, MiniLM under bf16 autocast where "
-              "the CPU computes bf16 natively (float32 elsewhere), Qdrant Edge on disk, BM25 as sparse vectors, "
+              "the CPU computes bf16 natively (float32 elsewhere), Qdrant Edge on disk, BM25 as sparse vectors (each "
+              "chunk with its passage: up to 400 words of its abstract around it), "
               "hybrid = DBSF fusion in the store (RRF as the other mode); incremental re-ingest from its "
               "manifest; reranker (256 word pieces) fused with the first stage by RRF.",
     "LlamaIndex": "VectorStoreIndex.from_documents with SentenceSplitter(512, 50), HuggingFaceEmbedding "

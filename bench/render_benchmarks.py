@@ -143,7 +143,7 @@ _LATENCY = ("Dense and hybrid latency is dominated by embedding the query with t
             "see bench/retrieval.py). A loss here follows the machine's load between the frameworks' turns "
             "(see the load average above); re-run on an idle machine to close it.")
 LOSS_NOTES = {
-    "ingest_s": "ragkit caps every chunk at MiniLM's 256-word-piece window, so it embeds about 2.3 times as "
+    "ingest_s": "ragkit caps every chunk at MiniLM's 256-word-piece window, so it embeds about 2 times as "
                 "many chunks, covering all of each abstract, where the peers' 512-token chunks are cut at 256 "
                 "word pieces by the model without a word. Per chunk it is faster than the peers (it runs MiniLM "
                 "under bf16 autocast on a CPU with native bf16, the peers in float32): see the throughput ratio to "
@@ -159,7 +159,7 @@ LOSS_NOTES = {
     "re0_share": "See the row above: the Qdrant Edge flush and the record hashing, against LlamaIndex's in-memory "
                  "hash comparison.",
     "re1_s": "ragkit re-embeds more chunks per changed document (see the next row) and writes them to disk.",
-    "re1_emb": "ragkit re-embeds every chunk of a changed document, and a SciFact abstract is about 2.4 ragkit "
+    "re1_emb": "ragkit re-embeds every chunk of a changed document, and a SciFact abstract is about 2.1 ragkit "
                "chunks against one LlamaIndex node. Reusing the stored vector of any chunk whose text did not "
                "change (by chunk-text hash) would close it.",
     "size_total": "ragkit installs the Qdrant client (with grpcio), both provider SDKs and matplotlib as hard "
@@ -167,19 +167,15 @@ LOSS_NOTES = {
     "size_excl": "ragkit's own dependencies (qdrant-client with grpcio, qdrant-edge-py, matplotlib, the OpenAI and "
                  "Anthropic SDKs) are not needed by the peers; moving the provider SDKs, matplotlib and "
                  "qdrant-client to extras would close the gap.",
-    "ndcg_bm25": "Granularity, not analysis: both stem with the Snowball English stemmer and drop a short stop "
-                 "list, but LlamaIndex's BM25 scores whole abstracts (its 512-token nodes hold one abstract each) "
-                 "and ragkit's scores its chunks (2.4 per abstract), so a chunk misses terms of its abstract's other "
-                 "sentences. ragkit's own analyzer scoring whole abstracts gives 0.6878, LlamaIndex's figure "
-                 "(measured offline on the same corpus and queries). Larger semantic chunks "
-                 "(chunking.min_chunk_tokens 128) lift ragkit's BM25 to 0.685 (0.6965 on the 809 train queries, "
-                 "against 0.6937) but move the sample-docs suite's abstention checks, so the default stays 64.",
-    "ndcg_fusion (best mode)": "The gap follows the BM25 gap (see the BM25 row): LlamaIndex's relative_score "
-                 "and dist_based_score normalize and add the same two kinds of branch as ragkit's DBSF, with its "
-                 "stronger whole-abstract BM25. Other fusions do not close it on ragkit's branches (min-max, "
-                 "z-score, weights 0.3-0.6 and doc-level fusion all measured below DBSF offline). On SciFact's 809 "
-                 "train queries the two are within 0.003 (ragkit DBSF 0.7326, LlamaIndex dist_based_score "
-                 "0.7352); chunking.min_chunk_tokens 128 gives 0.7358 there and 0.7289 on the test queries.",
+    "ndcg_bm25": "Granularity: LlamaIndex's BM25 scores whole abstracts (its 512-token nodes hold one abstract each); "
+                 "ragkit's scores chunks (about 2.1 per abstract), each with its passage, the abstract around it "
+                 "(ingest.bm25_context_words). Passages took ragkit's BM25 from 0.675 to 0.688 on these queries; "
+                 "ragkit's own analyzer scoring whole abstracts gives 0.6878 (offline). A gap of a few thousandths "
+                 "is a few queries' ranks.",
+    "ndcg_fusion (best mode)": "LlamaIndex's relative_score and dist_based_score normalize and add the same two "
+                 "kinds of branch as ragkit's DBSF. Other fusions did not beat DBSF on ragkit's branches (min-max, "
+                 "z-score, weights 0.3-0.6 and doc-level fusion all measured below it offline); the levers were "
+                 "BM25 passages and chunk size (see the BM25 row and docs/guides/retrieval.md).",
     "ndcg_fusion_sub": "See the hybrid row above; this is the same comparison on the reranker's queries.",
     "ndcg_fusion": "Within a few thousandths the difference is one or two queries' ranks (RRF over the same two "
                    "branches); on the full 300 queries see the full run. A tuned rrf_k or ragkit's DBSF fusion are "
@@ -187,7 +183,8 @@ LOSS_NOTES = {
     "recall_fusion": "A difference of a few thousandths in Recall@100 is about one relevant abstract over the "
                      "300 queries; Haystack's RRF joins whole-abstract documents from branches of 150 each.",
     "recall_fusion (best mode)": "See the row above: about one relevant abstract over the 300 queries.",
-    "recall_bm25": "ragkit's BM25 scores chunks; a document-level BM25 field would close it.",
+    "recall_bm25": "ragkit's BM25 scores chunks with their passages (ingest.bm25_context_words, 400 words); a "
+                   "larger passage budget would score more of each long abstract together.",
     "ndcg_dense": "ragkit's chunks are shorter than whole abstracts, so a dense vector sees less context.",
     "recall_dense": "ragkit's chunks are shorter than whole abstracts, so a dense vector sees less context.",
     **{f"{p}_{m}": _LATENCY for p in ("p50", "p95") for m in ("dense", "fusion", "fusion+rerank")},
