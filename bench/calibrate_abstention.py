@@ -87,8 +87,13 @@ def rag_config(reranker: str | None = None) -> dict:
 
 def open_rag(articles: list[dict], config: dict):
     """A RAG over the ingested half (ingested now unless the index already holds it)."""
+    from ragkit.config import load_config
+    from ragkit.evals.workdir import drop_stale_home_index
     from ragkit.rag import RAG
 
+    corpus_path = load_config(overrides=config).home_path / "corpus" / f"squad2-dev-{INGEST}.jsonl"
+    if drop_stale_home_index(config, [corpus_path]):
+        print("dropped the SQuAD index: built with other chunking, embedder or BM25 settings", flush=True)
     rag = RAG(config)
     corpus = write_corpus(articles, rag.cfg.home_path / "corpus" / f"squad2-dev-{INGEST}.jsonl", INGEST)
     t = time.perf_counter()

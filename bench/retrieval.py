@@ -4,8 +4,9 @@ stage, and an optional scale run at 100k chunks.
     .venv/bin/python bench/retrieval.py                 # quality + latency at SciFact size
     .venv/bin/python bench/retrieval.py --scale 100000  # also the 100k-chunk scale run
 
-The index is built with ragkit's own ingest (reused when unchanged). Chunk hits are collapsed to
-documents (a document ranks where its best chunk ranks). Writes bench/results/retrieval-<date>.json.
+The index is built with ragkit's own ingest, reused while the corpus and the index-shaping config
+are unchanged (`drop_stale_home_index`). Chunk hits are collapsed to documents (a document ranks
+where its best chunk ranks). Writes bench/results/retrieval-<date>.json.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from ragkit.evals.beir import load_qrels, load_queries, scifact_dir  # noqa: E402
 from ragkit.evals.metrics import evaluate_run, percentiles  # noqa: E402
+from ragkit.evals.workdir import drop_stale_home_index  # noqa: E402
 
 DEPTH = 150  # chunks fetched per query: enough for 100 distinct documents
 RERANK_CANDIDATES = 30
@@ -127,8 +129,9 @@ def du(path: Path) -> int:
 def scale_run(base_cfg: dict, home: Path, target: int, corpus: Path, texts) -> dict:
     from ragkit.rag import RAG
 
-    home.mkdir(parents=True, exist_ok=True)
     cfg = {**base_cfg, "home": str(home)}
+    if drop_stale_home_index(cfg, [corpus]):
+        print(f"dropped {home / 'index'}: built with other chunking, embedder or BM25 settings")
     with RAG(cfg) as rag:
         t = time.perf_counter()
         rep1 = rag.ingest([corpus])
@@ -167,6 +170,8 @@ def main() -> None:
     texts = [queries[q] for q in qids]
     base_cfg = {"rerank": {"enabled": False}}
     out: dict = {"date": dt.date.today().isoformat(), "queries": len(qids), "cpu_count": os.cpu_count()}
+    if drop_stale_home_index({**base_cfg, "home": str(args.home)}, [args.data / "corpus.jsonl"]):
+        print(f"dropped {args.home / 'index'}: built with other chunking, embedder or BM25 settings")
     with RAG({**base_cfg, "home": str(args.home)}) as rag:
         t = time.perf_counter()
         rep = rag.ingest([args.data / "corpus.jsonl"])

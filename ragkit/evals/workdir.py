@@ -65,15 +65,31 @@ def eval_config(base: RagkitConfig, home: Path, corpus: list[Path]) -> tuple[Rag
     rebuilt = False
     if data["store"]["backend"] == "edge":
         data["store"]["path"] = str(home / "index")
-        fp = index_fingerprint(base, corpus)
-        marker = home / "index.fingerprint"
-        index = home / "index"
-        if index.exists() and (not marker.is_file() or marker.read_text().strip() != fp):
-            shutil.rmtree(index)
-            rebuilt = True
-        home.mkdir(parents=True, exist_ok=True)
-        marker.write_text(fp + "\n")
+        rebuilt = drop_stale_index(home, index_fingerprint(base, corpus))
     return RagkitConfig.from_dict(data), rebuilt
+
+
+def drop_stale_home_index(config: dict[str, Any], corpus: list[Path]) -> bool:
+    """`drop_stale_index` for a script that keeps an index under `config["home"]` across runs
+    (bench/retrieval.py, bench/calibrate_abstention.py): True when the index was removed."""
+    cfg = load_config(overrides=config)
+    return drop_stale_index(cfg.home_path, index_fingerprint(cfg, corpus))
+
+
+def drop_stale_index(home: Path, fingerprint: str) -> bool:
+    """Remove `home/index` (store and manifest) unless `home/index.fingerprint` says it was built
+    with `fingerprint`, then record `fingerprint`. True when an index was removed.
+
+    An ingest skips unchanged files whatever the config says, so an index kept across a change of
+    chunking, embedder or BM25 settings would be measured with the old settings."""
+    marker = home / "index.fingerprint"
+    index = home / "index"
+    stale = index.exists() and (not marker.is_file() or marker.read_text().strip() != fingerprint)
+    if stale:
+        shutil.rmtree(index)
+    home.mkdir(parents=True, exist_ok=True)
+    marker.write_text(fingerprint + "\n")
+    return stale
 
 
 def corpus_paths(suite: Suite, home: Path) -> list[Path]:
