@@ -320,10 +320,9 @@ class Ingestor:
                     " index folder and ingest again to rebuild it",
                 )
             self.store.update_meta({"index_text": INDEX_TEXT_SCHEME})
-        if "bm25" not in meta:
-            if self.sparse.avgdl is None:
-                contexts = (c for d in docs for c in self._doc_contexts(d)) if self.sparse.context_words else None
-                self.sparse.fit(list(self._texts.values()), contexts)
+        if "bm25" not in meta:  # fit fixes only what is not fixed yet; the generator runs only then
+            contexts = (c for d in docs for c in self._doc_contexts(d)) if self.sparse.context_words else None
+            self.sparse.fit(list(self._texts.values()), contexts)
             self.store.update_meta({"bm25": self.sparse.params()})
 
     # ---- 4. remove -----------------------------------------------------------------------------

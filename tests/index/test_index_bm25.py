@@ -206,3 +206,9 @@ def test_context_params_travel_with_the_index_and_old_indexes_stay_chunk_only():
     assert BM25Encoder.from_params(old).context_words == 0
     assert BM25Encoder(context_words=3).context_windows(["one two", "three", "four five six", "seven"]) == \
         [(0, 2), (0, 2), (2, 3), (3, 4)]
+
+
+def test_fit_fixes_the_passage_length_even_when_avgdl_was_given():
+    enc = BM25Encoder(avgdl=7.0, context_words=50)
+    assert enc.fit(["ignored"], iter(["one two three", "four five six seven eight"])) == 7.0
+    assert enc.params()["context_avgdl"] == 4.0
