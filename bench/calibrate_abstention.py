@@ -95,7 +95,7 @@ def open_rag(articles: list[dict], config: dict):
     if drop_stale_home_index(config, [corpus_path]):
         print("dropped the SQuAD index: built with other chunking, embedder or BM25 settings", flush=True)
     rag = RAG(config)
-    corpus = write_corpus(articles, rag.cfg.home_path / "corpus" / f"squad2-dev-{INGEST}.jsonl", INGEST)
+    corpus = write_corpus(articles, corpus_path, INGEST)
     t = time.perf_counter()
     report = rag.ingest(corpus)
     print(f"ingest {corpus.name}: {report} ({time.perf_counter() - t:.1f} s)", flush=True)

@@ -126,12 +126,17 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def drop_stale(cfg: dict, corpus: Path) -> None:
+    """Rebuild, not reuse, an index under cfg["home"] built with other index-shaping settings."""
+    if drop_stale_home_index(cfg, [corpus]):
+        print(f"dropped {Path(cfg['home']) / 'index'}: built with other chunking, embedder or BM25 settings")
+
+
 def scale_run(base_cfg: dict, home: Path, target: int, corpus: Path, texts) -> dict:
     from ragkit.rag import RAG
 
     cfg = {**base_cfg, "home": str(home)}
-    if drop_stale_home_index(cfg, [corpus]):
-        print(f"dropped {home / 'index'}: built with other chunking, embedder or BM25 settings")
+    drop_stale(cfg, corpus)
     with RAG(cfg) as rag:
         t = time.perf_counter()
         rep1 = rag.ingest([corpus])
@@ -170,9 +175,9 @@ def main() -> None:
     texts = [queries[q] for q in qids]
     base_cfg = {"rerank": {"enabled": False}}
     out: dict = {"date": dt.date.today().isoformat(), "queries": len(qids), "cpu_count": os.cpu_count()}
-    if drop_stale_home_index({**base_cfg, "home": str(args.home)}, [args.data / "corpus.jsonl"]):
-        print(f"dropped {args.home / 'index'}: built with other chunking, embedder or BM25 settings")
-    with RAG({**base_cfg, "home": str(args.home)}) as rag:
+    cfg = {**base_cfg, "home": str(args.home)}
+    drop_stale(cfg, args.data / "corpus.jsonl")
+    with RAG(cfg) as rag:
         t = time.perf_counter()
         rep = rag.ingest([args.data / "corpus.jsonl"])
         out["ingest"] = {"seconds": round(time.perf_counter() - t, 1), "added": rep.added,
