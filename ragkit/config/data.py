@@ -17,6 +17,8 @@ class IngestConfig(Section):
     exclude: list[str] = Field(default_factory=lambda: ["**/.git/**", "**/.ragkit/**", "**/node_modules/**"])
     max_file_mb: float = Field(50.0, gt=0)
     delete_missing: bool = True  # files gone from the ingest root are removed from the index
+    # a symlink whose target lies outside its ingest root is refused (reported as a failure) unless true
+    follow_external_links: bool = False
     batch_size: int = Field(1024, ge=1)  # chunks per embed + upsert batch (the embedder sorts within it)
     lock_timeout_s: float = Field(0.0, ge=0)  # wait this long for another ingest's lock, then stop
     # BM25 also indexes each chunk by the passage of its document around it, up to this many words
