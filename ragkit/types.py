@@ -126,10 +126,13 @@ class IngestReport:
     embedded: int = 0  # chunk texts actually sent to the embedder
     seconds: float = 0.0
     failures: tuple[tuple[str, str], ...] = ()  # (source, reason)
+    # files stored under a root-qualified source because their plain one belongs to another file
+    renamed: tuple[tuple[str, str], ...] = ()  # (absolute file path, source)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["failures"] = [{"source": s, "reason": r} for s, r in self.failures]
+        d["renamed"] = [{"path": p, "source": s} for p, s in self.renamed]
         return d
 
 

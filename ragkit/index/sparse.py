@@ -83,6 +83,16 @@ class BM25Encoder:
             self._context_avgdl = bm25.average_length(len(bm25.raw_tokens(t)) for t in contexts)
         return self._avgdl
 
+    def reset(self, context_words: int | None = None) -> None:
+        """Forget the fixed lengths (and optionally change the context size), so the next `fit`
+        or `encode_documents` fixes them afresh: for an index whose first write never committed."""
+        if context_words is not None:
+            if context_words < 0:
+                raise ValueError(f"BM25 context_words must be >= 0, got {context_words}")
+            self.context_words = int(context_words)
+        self._avgdl = None
+        self._context_avgdl = None
+
     def params(self) -> dict[str, Any]:
         """What must be persisted with an index so later encodings match: see `from_params`."""
         return {"avgdl": self._avgdl, "k1": self.k1, "b": self.b, "analyzer": ANALYZER_VERSION,

@@ -17,6 +17,7 @@ source and hash, so nothing is duplicated).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import signal
@@ -31,7 +32,8 @@ import numpy as np
 from ragkit.errors import IngestError, LoaderError, RagkitError
 from ragkit.ingest.chunking.document import INDEX_TEXT_SCHEME, context_texts, index_texts
 from ragkit.ingest.manifest import DocEntry, Manifest
-from ragkit.ingest.walker import walk
+from ragkit.ingest.sources import entry_file, unique_source
+from ragkit.ingest.walker import Unlisted, walk
 from ragkit.types import Chunk, Document, IngestReport
 
 Progress = Callable[[str, int], None]  # (event, amount): "files", "chunks", "total_chunks"
@@ -52,9 +54,13 @@ class _Plan:
     root: str
     write: list[_Doc] = field(default_factory=list)
     unchanged: int = 0
-    seen: set[str] = field(default_factory=set)
-    failed_origins: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)  # sources found in this run (kept from removal)
+    failed_origins: set[str] = field(default_factory=set)  # files whose documents are all kept
+    kept_folders: list[str] = field(default_factory=list)  # folders that could not be listed
     failures: list[tuple[str, str]] = field(default_factory=list)
+    failed: int = 0  # files and corpus lines that failed
+    claimed: dict[str, str] = field(default_factory=dict)  # source -> file, planned in this run
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (file, source it is stored as)
 
 
 def fault_point(name: str) -> None:
@@ -106,6 +112,7 @@ class Ingestor:
         progress = progress or (lambda event, n: None)
         counts = dict(added=0, updated=0, unchanged=0, removed=0, failed=0, chunks_added=0, chunks_removed=0, embedded=0)
         failures: list[tuple[str, str]] = []
+        renamed: list[tuple[str, str]] = []
         self._recover()
         changed = False
         for raw in paths:
@@ -117,7 +124,8 @@ class Ingestor:
             plan = self._plan(root.resolve(), progress)
             counts["unchanged"] += plan.unchanged
             failures.extend(plan.failures)
-            counts["failed"] += len(plan.failed_origins)
+            renamed.extend(plan.renamed)
+            counts["failed"] += plan.failed
             embedded = self._write(plan, progress)
             counts["embedded"] += embedded
             for d in plan.write:
@@ -134,7 +142,7 @@ class Ingestor:
             self._clock("optimize", t)
             self.manifest.bump_generation()
         self.store.flush()
-        return IngestReport(**counts, seconds=time.perf_counter() - t0, failures=tuple(failures))
+        return IngestReport(**counts, seconds=time.perf_counter() - t0, failures=tuple(failures), renamed=tuple(renamed))
 
     # ---- 1. recover ----------------------------------------------------------------------------
     def _recover(self) -> None:
@@ -150,16 +158,25 @@ class Ingestor:
     def _plan(self, root: Path, progress: Progress) -> _Plan:
         plan = _Plan(root=str(root))
         known = self.manifest.all(str(root))
+        by_origin = {e.origin: e for e in known.values()}  # one entry per file, but for corpora
         base = root if root.is_dir() else root.parent
         max_bytes = int(self.cfg.ingest.max_file_mb * 1024 * 1024)
-        for found in walk(root, self.cfg.ingest.include, self.cfg.ingest.exclude):
+        ing = self.cfg.ingest
+        for found in walk(root, ing.include, ing.exclude, follow_external_links=ing.follow_external_links):
+            if isinstance(found, Unlisted):
+                plan.kept_folders.append(found.source)
+                self._fail(plan, (found.source or ".") + "/", found.reason)
+                continue
             progress("files", 1)
             origin = found.source
+            if found.refused:
+                self._fail(plan, origin, found.refused)
+                continue
             is_corpus = found.path.suffix.lower() == ".jsonl"
             if not is_corpus:
-                plan.seen.add(origin)
-                entry = known.get(origin)
+                entry = by_origin.get(origin)
                 if entry is not None:
+                    plan.seen.add(entry.source)
                     try:
                         if found.path.stat().st_size <= max_bytes and file_sha256(found.path) == entry.hash:
                             plan.unchanged += 1
@@ -182,8 +199,16 @@ class Ingestor:
 
     def _plan_doc(self, plan: _Plan, known: dict[str, DocEntry], doc: Document, origin: str) -> None:
         if doc.metadata.get("error"):  # a corpus line that could not be parsed
+            # which stored document the line held is unknown: all of this file's are kept
+            plan.failed_origins.add(origin)
+            plan.failed += 1
             plan.failures.append((f"{origin}:{doc.metadata.get('line', '?')}", str(doc.metadata["error"])))
             return
+        source = unique_source(doc.source, plan.root, origin, self.manifest.get, plan.claimed)
+        plan.claimed[source] = entry_file(plan.root, origin)
+        if source != doc.source:
+            doc = dataclasses.replace(doc, source=source)
+            plan.renamed.append((plan.claimed[source], source))
         plan.seen.add(doc.source)
         entry = known.get(doc.source) or self.manifest.get(doc.source)
         if entry is not None and entry.hash == doc.content_hash:
@@ -200,7 +225,7 @@ class Ingestor:
 
     def _fail(self, plan: _Plan, origin: str, reason: str) -> None:
         plan.failed_origins.add(origin)
-        plan.seen.add(origin)
+        plan.failed += 1
         plan.failures.append((origin, reason))
 
     def _get_chunker(self):
@@ -320,6 +345,11 @@ class Ingestor:
                     " index folder and ingest again to rebuild it",
                 )
             self.store.update_meta({"index_text": INDEX_TEXT_SCHEME})
+        if "bm25" in meta and self.manifest.count() == 0 and self.store.count() == 0:
+            # statistics fixed by a first write that never committed a document (killed): they
+            # describe no stored chunk, so this corpus fixes them afresh
+            self.sparse.reset(context_words=self.cfg.ingest.bm25_context_words)
+            meta = {k: v for k, v in meta.items() if k != "bm25"}
         if "bm25" not in meta:  # fit fixes only what is not fixed yet; the generator runs only then
             contexts = (c for d in docs for c in self._doc_contexts(d)) if self.sparse.context_words else None
             self.sparse.fit(list(self._texts.values()), contexts)
@@ -329,10 +359,12 @@ class Ingestor:
     def _remove_missing(self, plan: _Plan) -> tuple[int, int]:
         if not self.cfg.ingest.delete_missing:
             return 0, 0
-        gone = [
-            e for s, e in self.manifest.all(plan.root).items()
-            if s not in plan.seen and e.origin not in plan.failed_origins
-        ]
+        def kept(e: DocEntry) -> bool:  # failed or unlisted: its previous version stays
+            return e.origin in plan.failed_origins or any(
+                f == "" or e.origin.startswith(f + "/") for f in plan.kept_folders
+            )
+
+        gone = [e for s, e in self.manifest.all(plan.root).items() if s not in plan.seen and not kept(e)]
         for e in gone:
             self.store.delete_where({"source": e.source})
             fault_point("after_remove")

@@ -25,7 +25,8 @@ def test_bad_inputs_are_reported_and_the_rest_is_ingested(bad_corpus, tmp_path: 
             assert case.reason.lower() in reasons[source].lower(), (source, reasons[source])
         for line in bad_corpus.bad_lines["corpus.jsonl"]:
             assert f"corpus.jsonl:{line}" in reasons
-        assert report.failed == len(bad_corpus.bad)
+        # each bad file and each bad corpus line counts as one failure
+        assert report.failed == len(bad_corpus.bad) + sum(len(v) for v in bad_corpus.bad_lines.values())
         stored = set(rag.store.sources())
         for source in bad_corpus.good:
             if source != "corpus.jsonl":
