@@ -62,6 +62,9 @@ class StoreConfig(Section):
     url: str | None = None  # qdrant: http(s)://host:6333, or ":memory:" (test stand-in)
     api_key_env: str = "QDRANT_API_KEY"
     collection: str = "ragkit"
+    # edge: Qdrant Edge lets one process open an index at a time; another search or ingest waits
+    # this long for it (searches hold it for well under a second), then stops with a clear error
+    lock_wait_s: float = Field(30.0, ge=0)
 
 
 class RetrievalConfig(Section):

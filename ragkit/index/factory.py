@@ -14,7 +14,7 @@ def build_store(cfg) -> "object":
     if store.backend == "edge":
         from ragkit.index.edge_store import EdgeStore
 
-        return EdgeStore(cfg.index_path / "edge")
+        return EdgeStore(cfg.index_path / "edge", lock_timeout=store.lock_wait_s)
     if store.backend == "qdrant":
         if not store.url:
             raise ConfigError(
