@@ -13,6 +13,7 @@ from typing import List, Optional
 import typer
 
 from ragkit.cli.app import ConfigOpt, get_config
+from ragkit.cli.safe_text import term
 from ragkit.errors import RagkitError
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NOTHING_DONE = 0, 1, 2
@@ -52,7 +53,7 @@ def register(app: typer.Typer) -> None:
             if json_out:
                 typer.echo(json.dumps({"error": str(exc)}))
             else:
-                console.print(f"[red]ingest failed:[/red] {exc}")
+                console.print(f"[red]ingest failed:[/red] {term(exc)}")
             raise typer.Exit(EXIT_NOTHING_DONE)
         if json_out:
             typer.echo(json.dumps(report.to_dict(), indent=2))
@@ -102,5 +103,7 @@ def _print_summary(report, console) -> None:
     table.add_row("chunks", str(report.chunks_added), "", "", str(report.chunks_removed), "")
     console.print(table)
     console.print(f"embedded {report.embedded} chunk texts")
+    for path, source in report.renamed:
+        console.print(f"[cyan]stored as[/cyan] {term(source)}: {term(path)} (its plain name belongs to a file under another root)")
     for source, reason in report.failures:
-        console.print(f"[yellow]failed[/yellow] {source}: {reason}")
+        console.print(f"[yellow]failed[/yellow] {term(source)}: {term(reason)}")

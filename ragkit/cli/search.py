@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from ragkit.cli.app import ConfigOpt, get_config
+from ragkit.cli.safe_text import plain, term
 from ragkit.errors import RagkitError
 
 
@@ -41,7 +42,7 @@ def register(app: typer.Typer) -> None:
         config: Optional[Path] = ConfigOpt,
         mode: Optional[str] = typer.Option(None, "--mode", help="hybrid | dense | sparse"),
         filters: List[str] = typer.Option([], "--filter", "-f", help="e.g. source=guides/*.md, page=1..3, created>=2026-01-01"),
-        top_k: Optional[int] = typer.Option(None, "--top-k", "-k"),
+        top_k: Optional[int] = typer.Option(None, "--top-k", "-k", min=1),
         rerank: Optional[bool] = typer.Option(None, "--rerank/--no-rerank"),
         json_out: bool = typer.Option(False, "--json"),
     ) -> None:
@@ -58,7 +59,7 @@ def register(app: typer.Typer) -> None:
             with RAG(cfg) as rag:
                 res = rag.search(query, filters=spec, top_k=top_k, mode=mode, rerank=rerank)
         except RagkitError as exc:
-            typer.echo(f"search failed: {exc}", err=True)
+            typer.echo(f"search failed: {plain(exc)}", err=True)
             raise typer.Exit(2)
         hits = res.results
         if json_out:
@@ -75,14 +76,14 @@ def register(app: typer.Typer) -> None:
 
         console = Console()
         if res.rerank_note:
-            console.print(f"[yellow]note:[/yellow] {res.rerank_note}")
+            console.print(f"[yellow]note:[/yellow] {term(res.rerank_note)}")
         if not hits:
             console.print("no results")
         for h in hits:
             c = h.chunk
-            where = c.source + (f", page {c.page}" if c.page is not None else "")
-            where += f" § {c.section}" if c.section else ""
-            console.print(f"[bold]{h.rank:>2}.[/bold] [cyan]{h.score:.4f}[/cyan]  {where}")
-            console.print(f"    {snippet(c.text)}", highlight=False)
+            where = term(c.source) + (f", page {c.page}" if c.page is not None else "")
+            where += f" § {term(c.section)}" if c.section else ""
+            console.print(f"[bold]{h.rank:>2}.[/bold] [cyan]{h.score:.4f}[/cyan]  {where}", highlight=False)
+            console.print(f"    {term(snippet(c.text))}", highlight=False)
         ms = ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in res.timings.items())
         console.print(f"[dim]{ms}[/dim]")

@@ -110,6 +110,7 @@ class StoreBase:
 
     def _ready(self) -> None:
         if self._meta is not None:
+            self._open()  # cheap once open; meta() may have been read without opening
             return
         if not self._exists():
             raise StoreError(
@@ -124,8 +125,13 @@ class StoreBase:
         return self._meta
 
     def meta(self) -> dict[str, Any]:
-        """A copy of the index metadata (dim, embedder, payload_keys, and what the pipeline stored)."""
-        self._ready()
+        """A copy of the index metadata (dim, embedder, payload_keys, and what the pipeline stored).
+        Reading it does not open the index (an embedded index admits one process at a time: a
+        process that is still loading its models must not hold it)."""
+        if self._meta is None and not self._exists():
+            raise StoreError(
+                f"no index at {self.location}: run `ragkit ingest PATH` first (or call ensure_collection(dim))"
+            )
         return dict(self._load_meta())
 
     def update_meta(self, values: Mapping[str, Any]) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ragkit.errors import ConfigError
 from ragkit.types import ScoredChunk
 
 
@@ -61,6 +62,9 @@ class Retriever:
         """`branch_scores`: a hybrid search also labels each candidate with its "dense" and
         "sparse" branch scores (one more store query per branch; abstention thresholds use them).
         `fusion`: another of `retrieval.fusion`'s values for this call (benchmarks compare them)."""
+        for name, value in (("top_k", top_k), ("top_n", top_n)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"search: {name} must be >= 1 (got {value!r})")
         mode = mode or self.cfg.mode
         use_rerank = self._rerank_wanted(rerank)
         first_k = max(top_k or self.cfg.top_k, self.rerank_cfg.candidates if use_rerank else 0)

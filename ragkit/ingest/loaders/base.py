@@ -25,10 +25,46 @@ def read_bytes(path: Path, source: str) -> bytes:
     return data
 
 
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"UTF-16LE"/"UTF-16BE" when the bytes look like mostly-ASCII UTF-16 with no byte-order mark
+    (every other byte NUL), else None."""
+    sample = data[:4096]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+        return "UTF-16LE"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+        return "UTF-16BE"
+    return None
+
+
 def decode_text(data: bytes, source: str) -> str:
-    """UTF-8 text (a BOM is dropped), or a LoaderError for binary content or invalid UTF-8."""
+    """Text as UTF-8 (a BOM is dropped), or UTF-16/32 when the file starts with their byte-order
+    mark; a LoaderError for binary content, invalid UTF-8 or UTF-16 without a mark."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise LoaderError(source, f"invalid {codec.upper()} at byte offset {exc.start} ({exc.reason})") from None
+            if not text.strip():
+                raise LoaderError(source, "empty file (only whitespace)")
+            return text.lstrip("\ufeff")
     nul = data.find(b"\x00")
     if nul >= 0:
+        if (kind := _utf16_without_bom(data)) is not None:
+            raise LoaderError(
+                source, f"text looks like {kind} without a byte-order mark; re-save the file as UTF-8 (or UTF-16 with a BOM)"
+            )
         raise LoaderError(source, f"binary content (NUL byte at byte offset {nul}); not a text file")
     try:
         text = data.decode("utf-8")

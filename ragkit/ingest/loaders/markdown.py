@@ -63,7 +63,7 @@ def split_front_matter(raw: str, source: str = "") -> tuple[dict[str, Any], str]
     import yaml
 
     try:
-        meta = yaml.safe_load(m.group(1)) or {}
+        meta = yaml.load(m.group(1), Loader=_front_matter_loader(yaml, m.group(1), source)) or {}
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 2}" if where is not None else ""
@@ -71,6 +71,26 @@ def split_front_matter(raw: str, source: str = "") -> tuple[dict[str, Any], str]
     if not isinstance(meta, dict):
         raise LoaderError(source, "front matter is not a mapping of keys to values (expected `key: value` lines)")
     return {str(k).lower(): v for k, v in meta.items()}, raw[m.end() :]
+
+
+def _front_matter_loader(yaml, block: str, source: str):
+    """yaml.SafeLoader whose dates fail with the key and line (PyYAML says only "month must be in
+    1..12" for `date: 2026-13-01`)."""
+
+    class Loader(yaml.SafeLoader):
+        def construct_yaml_timestamp(self, node):
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError as exc:
+                line = node.start_mark.line
+                text = block.splitlines()[line] if line < len(block.splitlines()) else ""
+                key = text.split(":", 1)[0].strip() or "?"
+                raise LoaderError(
+                    source, f"front matter key `{key}` (line {line + 2}): {node.value!r} is not a valid date ({exc})"
+                ) from None
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
+    return Loader
 
 
 def find_headings(text: str) -> list[tuple[int, int, str]]:
