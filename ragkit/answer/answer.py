@@ -33,8 +33,10 @@ class Answer:
 
     @property
     def verified(self) -> bool:
-        """Every claim sentence is supported and every citation verified."""
-        return self.verification is None or self.verification.all_verified
+        """At least one claim was checked against its source, every claim shown is supported and
+        every citation shown verified (VerifiedAnswer.all_verified). False for an abstention and
+        for an answer that was not verified or claims nothing checkable."""
+        return self.verification is not None and self.verification.all_verified
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

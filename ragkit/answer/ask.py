@@ -82,7 +82,11 @@ def ask(deps: AskDeps, question: str, *, filters: Mapping[str, Any] | None = Non
         if v.abstained:
             return VerificationResult(ok=True, reason="the model abstained", abstained=True)
         bad = v.flagged
-        return VerificationResult(ok=not bad, reason=f"{len(bad)} unsupported sentence(s)" if bad else "")
+        if bad:
+            return VerificationResult(ok=False, reason=f"{len(bad)} unsupported sentence(s)")
+        if not v.claims:
+            return VerificationResult(ok=False, reason="no claim to verify")
+        return VerificationResult(ok=True, reason="")
 
     t1 = time.perf_counter()
     gr = deps.gateway.complete(
@@ -110,5 +114,5 @@ def ask(deps: AskDeps, question: str, *, filters: Mapping[str, Any] | None = Non
     latency["verify"] = time.perf_counter() - t2
     notes = notes + tuple(v.notes)
     return done(text=v.text, citations=v.citations, abstained=v.abstained,
-                abstain_reason="strict mode dropped every unsupported sentence" if v.abstained else None,
+                abstain_reason=(v.reason or "strict mode dropped every unsupported sentence") if v.abstained else None,
                 verification=v, **common)

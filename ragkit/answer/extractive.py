@@ -11,7 +11,8 @@ Each candidate sentence is scored against the question:
   prior     the chunk's retrieval rank; long sentences pay a little;
   embedding cosine with the question (optional `embed`).
 The best sentence leads; up to `max_sentences - 1` more follow, best first, if they score close
-to it and are not redundant. Sentences that read as instructions to the model are never picked.
+to it and are not redundant. Sentences that read as instructions to the model (injection.py:
+addressed to an AI, or ordering what to answer) are never picked.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import numpy as np
 
 from ragkit.answer.abstention import ABSTAIN_TEXT
 from ragkit.answer.context import citation_label
-from ragkit.answer.injection import is_instruction_like
-from ragkit.answer.text import QUESTION_WORDS, content_stems, names, number_mentions, split_sentences, stems_match
+from ragkit.answer.injection import split_instructions
+from ragkit.answer.text import QUESTION_WORDS, content_stems, names, number_mentions, stems_match
 from ragkit.answer.types import ExtractedSentence, ExtractiveResult
 from ragkit.types import Chunk, ScoredChunk
 
@@ -85,9 +86,9 @@ def _candidates(chunks: Sequence[ScoredChunk | Chunk], max_chunks: int) -> list[
     out = []
     for idx, item in enumerate(chunks[:max_chunks]):
         chunk = item.chunk if isinstance(item, ScoredChunk) else item
-        for s in split_sentences(chunk.text):
+        for s, instruction in split_instructions(chunk.text):
             text = " ".join(s.text.split())
-            if len(text.split()) < 3 or is_instruction_like(text):
+            if len(text.split()) < 3 or instruction:
                 continue
             out.append(_Cand(text, chunk, idx, chunk.start + s.start, chunk.start + s.end, tuple(content_stems(text))))
     return out

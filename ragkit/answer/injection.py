@@ -57,7 +57,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-from ragkit.answer.text import content_stems, split_sentences
+from ragkit.answer.text import Sentence, content_stems, split_sentences
 
 THRESHOLD = 3
 
@@ -321,13 +321,19 @@ def instruction_flags(sentences: Sequence[str]) -> list[bool]:
     return out
 
 
-def instruction_only_stems(passages: Iterable[str]) -> frozenset[str]:
-    """Content stems that occur in instruction-like sentences of `passages` and nowhere else in
-    them: words an answer can only have taken from an injected instruction ("PWNED")."""
+def split_instructions(passage: str) -> list[tuple[Sentence, bool]]:
+    """The sentences of `passage` (text.split_sentences), each with its `instruction_flags` flag."""
+    sents = split_sentences(passage)
+    return list(zip(sents, instruction_flags([x.text for x in sents])))
+
+
+def instruction_only_stems(passages: Iterable[Sequence[tuple[Sentence, bool]]]) -> frozenset[str]:
+    """Content stems that occur in instruction-like sentences of the passages (each as given by
+    `split_instructions`) and nowhere else in them: words an answer can only have taken from an
+    injected instruction ("PWNED")."""
     inj: set[str] = set()
     other: set[str] = set()
     for passage in passages:
-        sents = [s.text for s in split_sentences(passage)]
-        for text, flagged in zip(sents, instruction_flags(sents)):
-            (inj if flagged else other).update(content_stems(text))
+        for sent, flagged in passage:
+            (inj if flagged else other).update(content_stems(sent.text))
     return frozenset(inj - other)

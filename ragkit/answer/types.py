@@ -78,7 +78,9 @@ class VerifiedAnswer:
     """An answer after citation verification.
 
     `text` is what to show: in strict mode the unsupported sentences are dropped (listed in
-    `dropped`, explained in `notes`); if nothing supported remains it is the abstention text.
+    `dropped`, explained in `notes`) and so are the markers of citations that did not verify
+    (their indices in `citations` are in `removed`); if no supported claim remains it is the
+    abstention text. `reason` says why the answer is not verified (or why strict mode abstained).
     """
 
     text: str
@@ -89,6 +91,8 @@ class VerifiedAnswer:
     strict: bool = False
     dropped: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
+    removed: tuple[int, ...] = ()
+    reason: str | None = None
 
     @property
     def flagged(self) -> tuple[SentenceCheck, ...]:
@@ -96,13 +100,26 @@ class VerifiedAnswer:
         return tuple(s for s in self.sentences if s.is_claim and not s.supported)
 
     @property
+    def claims(self) -> tuple[SentenceCheck, ...]:
+        """The claim sentences of the text shown (strict mode's dropped ones left out)."""
+        return tuple(s for s in self.sentences if s.is_claim and not s.dropped)
+
+    @property
     def all_verified(self) -> bool:
-        return not self.flagged and all(c.verified for c in self.citations)
+        """At least one claim was checked against its source, every claim shown is supported and
+        every citation shown verified. An abstention, or an answer that claims nothing checkable
+        ("PWNED"), is not verified."""
+        if self.abstained or not self.claims:
+            return False
+        shown = [c for i, c in enumerate(self.citations)
+                 if i not in self.removed and c.sentence_index not in self.dropped]
+        return all(s.supported for s in self.claims) and all(c.verified for c in shown)
 
     @property
     def supported_share(self) -> float:
+        """Share of the claim sentences that are supported; 0.0 when there is no claim."""
         claims = [s for s in self.sentences if s.is_claim]
-        return 1.0 if not claims else sum(s.supported for s in claims) / len(claims)
+        return 0.0 if not claims else sum(s.supported for s in claims) / len(claims)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -9,7 +9,14 @@ Support score (0..1) of a claim against a passage:
   score    = lexical, or LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * embedding.
 Hard failures, whatever the score: a number in the claim that the passage does not contain, or a
 capitalised name the passage does not contain. Sentences of the passage that read as
-instructions to the model (see injection.py) are not evidence.
+instructions to the model (see injection.py) are not evidence, and an answer sentence whose
+words come mostly from such sentences of the context ("PWNED") is unsupported, cited or not.
+
+`verified` (VerifiedAnswer.all_verified) means: at least one claim was checked, every claim is
+supported and every citation verifies. A sentence is a claim when it asserts something checkable
+(citations.is_claim), when it carries a citation and has a content word ("Blue [Source: a]"), or
+when it echoes an injected instruction; an answer with no claim is not verified, and strict mode
+abstains on it.
 """
 
 from __future__ import annotations
@@ -22,14 +29,14 @@ import numpy as np
 
 from ragkit.answer.abstention import ABSTAIN_TEXT, is_abstention
 from ragkit.answer.citations import is_claim, resolve_citation, split_answer
-from ragkit.answer.injection import is_instruction_like
+from ragkit.answer.injection import instruction_only_stems, split_instructions
 from ragkit.answer.text import (
     Sentence,
     claim_numbers,
     content_stems,
+    content_words,
     names,
     number_forms,
-    split_sentences,
     stem_words,
     stems_match,
     words,
@@ -43,6 +50,7 @@ WINDOW = 3
 LEXICAL_WEIGHT = 0.6
 EMB_LO = 0.4
 EMB_HI = 0.9
+ECHO_SHARE = 0.5  # an answer sentence with this share of its content stems found only in injected sentences
 
 
 @dataclass(frozen=True)
@@ -57,8 +65,11 @@ class Evidence:
     numbers: frozenset[str]
 
 
-def prepare_evidence(passage: str, title: str | None = None) -> Evidence:
-    sents = tuple(s for s in split_sentences(passage) if not is_instruction_like(s.text))
+def prepare_evidence(passage: str, title: str | None = None, split: Sequence[tuple[Sentence, bool]] | None = None
+                     ) -> Evidence:
+    """`passage` as evidence; `split` is its `split_instructions`, when already computed."""
+    split = split_instructions(passage) if split is None else split
+    sents = tuple(s for s, instruction in split if not instruction)
     body = " ".join(s.text for s in sents)
     extra = title or ""
     return Evidence(
@@ -180,15 +191,18 @@ def verify_answer(
 
     A citation is verified iff it resolves (source in the context, page right) and its support
     score >= `min_support` with no missing number or name. A claim sentence is supported iff one
-    of its citations verifies (or, with several citations, their chunks together support it).
-    Claim sentences with no citation are unsupported ("no citation"). `strict` drops unsupported
-    sentences and unverified citation markers from `text` and says so in `notes`.
+    of its citations verifies (or, with several citations, their chunks together support it) and
+    it does not echo an instruction-like sentence of the context. Claim sentences with no
+    citation are unsupported ("no citation"). `strict` drops unsupported sentences and unverified
+    citation markers from `text` and says so in `notes`; with no supported claim left it abstains.
     """
     ctx = [c.chunk if isinstance(c, ScoredChunk) else c for c in chunks]
     if is_abstention(answer):
         return VerifiedAnswer(text=answer.strip() or ABSTAIN_TEXT, original=answer, sentences=(), citations=(),
-                              abstained=True, strict=strict)
+                              abstained=True, strict=strict, reason="the answer abstains")
     sentences = split_answer(answer)
+    splits = {c.chunk_id: split_instructions(c.text) for c in ctx}
+    injected_only = instruction_only_stems(splits.values())
     evidence: dict[str, Evidence] = {}
     resolved: list[list[tuple[object, list[Chunk], str | None]]] = []
     for s in sentences:
@@ -197,7 +211,7 @@ def verify_answer(
             hits, problem = resolve_citation(ref, ctx)
             for c in hits:
                 if c.chunk_id not in evidence:
-                    evidence[c.chunk_id] = prepare_evidence(c.text, c.title)
+                    evidence[c.chunk_id] = prepare_evidence(c.text, c.title, splits.get(c.chunk_id))
             row.append((ref, hits, problem))
         resolved.append(row)
     texts = [s.claim for s in sentences if s.refs]
@@ -215,22 +229,50 @@ def verify_answer(
 
     checks: list[SentenceCheck] = []
     for s, row in zip(sentences, resolved):
-        claimish = is_claim(s.claim)
+        echo = _echoed(s.claim, injected_only)
+        claimish = bool(echo) or is_claim(s.claim) or (bool(s.refs) and bool(content_words(s.claim)))
         cits: list[Citation] = []
         for ref, hits, problem in row:
             cits.append(_cite(ref, hits, problem, s.claim, s.index, check, min_support))
         if len(cits) > 1 and not any(c.verified for c in cits):
             cits = _joint(s.claim, row, cits, evidence, min_support)
-        supported = (not claimish) or any(c.verified for c in cits)
+        supported = not echo and ((not claimish) or any(c.verified for c in cits))
         reason = None
-        if not supported:
+        if echo:
+            reason = ("repeats an instruction-like sentence of the context (words found only there: "
+                      + ", ".join(echo) + ")")
+        elif not supported:
             reason = "no citation" if not cits else "; ".join(c.reason or "" for c in cits if not c.verified)
         best = max((c.support for c in cits), default=0.0)
         checks.append(SentenceCheck(s.index, s.text, s.claim, claimish, supported, best, tuple(cits), reason))
     citations = tuple(c for ch in checks for c in ch.citations)
     if not strict:
-        return VerifiedAnswer(answer, answer, tuple(checks), citations, strict=False)
+        v = VerifiedAnswer(answer, answer, tuple(checks), citations, strict=False)
+        return replace(v, reason=_unverified_reason(v))
     return _strict(answer, sentences, checks, citations)
+
+
+def _echoed(claim: str, injected_only: frozenset[str]) -> tuple[str, ...]:
+    """The claim's words found only in instruction-like sentences of the context, when they make
+    up at least ECHO_SHARE of its content words (else ())."""
+    if not injected_only:
+        return ()
+    stems = list(dict.fromkeys(content_stems(claim)))
+    echo = [t for t in stems if t in injected_only]
+    return tuple(echo) if stems and len(echo) / len(stems) >= ECHO_SHARE else ()
+
+
+def _unverified_reason(v: VerifiedAnswer) -> str | None:
+    if v.all_verified:
+        return None
+    if v.abstained:
+        return "the answer abstains"
+    if not v.claims:
+        return "the answer makes no claim that its sources could support"
+    bad = [s for s in v.claims if not s.supported]
+    if bad:
+        return f"{len(bad)} of {len(v.claims)} claim sentence(s) unsupported: {bad[0].reason}"
+    return "a citation did not verify"
 
 
 def _cite(ref, hits: list[Chunk], problem: str | None, claim: str, index: int, check, min_support: float) -> Citation:
@@ -268,8 +310,11 @@ def _strict(answer: str, sentences, checks: list[SentenceCheck], citations) -> V
     cut: list[tuple[int, int]] = []
     dropped: list[int] = []
     new_checks = []
+    removed: list[int] = []
     removed_markers = 0
+    pos = 0  # index of this sentence's first citation in `citations`
     for s, ch in zip(sentences, checks):
+        first, pos = pos, pos + len(ch.citations)
         if ch.is_claim and not ch.supported:
             cut.append((s.start, s.end))
             dropped.append(s.index)
@@ -280,6 +325,7 @@ def _strict(answer: str, sentences, checks: list[SentenceCheck], citations) -> V
             key = (ref.start, ref.end)
             brackets[key] = brackets.get(key, False) or c.verified
         bad = [span for span, any_ok in brackets.items() if not any_ok]
+        removed += [first + i for i, ref in enumerate(s.refs) if (ref.start, ref.end) in bad]
         cut.extend(bad)
         removed_markers += len(bad)
         new_checks.append(ch)
@@ -289,12 +335,15 @@ def _strict(answer: str, sentences, checks: list[SentenceCheck], citations) -> V
         notes.append(f"strict: dropped {len(dropped)} sentence(s) whose citations did not verify")
     if removed_markers:
         notes.append(f"strict: removed {removed_markers} citation(s) that did not verify")
-    abstained = False
+    abstained, reason = False, None
     if not any(ch.is_claim and not ch.dropped for ch in new_checks):
-        if dropped:
-            text, abstained = ABSTAIN_TEXT, True
-            notes.append("strict: nothing supported remained, so the answer abstains")
-    return VerifiedAnswer(text, answer, tuple(new_checks), citations, abstained, True, tuple(dropped), tuple(notes))
+        text, abstained = ABSTAIN_TEXT, True
+        reason = ("strict: no supported claim remained, so the answer abstains" if dropped else
+                  "strict: the answer makes no claim that its sources could support, so it abstains")
+        notes.append(reason)
+    v = VerifiedAnswer(text, answer, tuple(new_checks), citations, abstained, True, tuple(dropped), tuple(notes),
+                       tuple(removed))
+    return replace(v, reason=reason or _unverified_reason(v))
 
 
 def _cut(text: str, spans: list[tuple[int, int]]) -> str:
