@@ -108,6 +108,19 @@ class BudgetExceededError(RagkitError):
     """A call would exceed a budget; it was not made."""
 
 
+class LedgerError(RagkitError):
+    """The cost ledger cannot be read or written (damaged, emptied, not a ledger, unwritable).
+
+    `damaged` is True when the file itself is bad (it is left in place for inspection); paid calls
+    are refused while the ledger cannot record them."""
+
+    def __init__(self, message: str, *, path: str = "", reason: str = "", damaged: bool = False):
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
+        self.damaged = damaged
+
+
 class AllModelsFailedError(RagkitError):
     """Every model of a route's fallback chain failed or is cooling down."""
 
