@@ -79,7 +79,7 @@ _AI_WORD = (
     r"bard|assistants?|bots?|a\.i\.|ai|artificial\s+intelligence)"
 )
 _AI_END = r"(?![\w-])(?!\s+(?:" + _NOT_AI_HEAD + r")\b)"
-AI = r"(?<![\w-])" + _AI_WORD + _AI_END
+_AI = r"(?<![\w-])" + _AI_WORD + _AI_END
 # only where an AI is addressed: "Note for any retrieval system:" (a search engine is an ordinary subject)
 _AI_ANY = (r"(?<![\w-])(?:" + _AI_WORD + r"|(?:retrieval|rag|search|question[- ]answering|qa|summari[sz]ation)\s+"
            r"(?:systems?|pipelines?|engines?|bots?|tools?|models?))" + _AI_END)
@@ -126,17 +126,17 @@ _ADDRESSED = _rx(  # may speak to an AI: counts when the sentence also orders so
     # role tags: "System:", "Assistant message:", "[system] Override:", "System prompt override:"
     r"^[\W_]*(?:system|assistant|developer|user|human)(?:\s+\w+){0,2}\s*[:\]>]",
     # "You are an AI assistant", "When an AI is asked", "To any AI ...", "For language models only:"
-    r"\byou(?:'re|\s+are)\s+(?:an?\s+|the\s+)?(?:\w+\s+){0,2}?" + AI,
-    r"\b(?:if|when|whenever)\s+(?:an?\s+|the\s+|any\s+)?" + AI
+    r"\byou(?:'re|\s+are)\s+(?:an?\s+|the\s+)?(?:\w+\s+){0,2}?" + _AI,
+    r"\b(?:if|when|whenever)\s+(?:an?\s+|the\s+|any\s+)?" + _AI
     + r"\s+(?:is|are|reads?|sees?|processes|gets?|receives?)\b",
     r"^[\W_]*(?:to|for)\s+(?:(?:all|any|every|each|the|whichever|whatever|whoever|our)\s+)?(?:\w+\s+)?" + _AI_ANY,
     # a header that announces instructions: "New instructions:", "Important system directive:"
     r"\b(?:new|updated|real|actual|hidden|secret|true|important|urgent|additional|special)\s+(?:system\s+)?"
     r"(?:instructions?|directives?|tasks?|orders|rules|commands?)\s*:",
 )
-_AI_SUBJECT = _rx(AI + r"[^.!?;\n]{0,60}?\b(?:" + _OBLIGE + r"|will\s+(?:now|always|only|never))\s+" + _ADV + _OBEY
+_AI_SUBJECT = _rx(_AI + r"[^.!?;\n]{0,60}?\b(?:" + _OBLIGE + r"|will\s+(?:now|always|only|never))\s+" + _ADV + _OBEY
                   + r"\b")
-_AI_NAMED = _rx(AI)
+_AI_NAMED = _rx(_AI)
 _DIRECTS = _rx(  # anything that orders: needed by every instruction
     r"\b(?:must|should|shall|have\s+to|has\s+to|needs?\s+to|are\s+to|is\s+to|required|instructed|supposed\s+to|"
     r"do\s+not|don't|never|please|make\s+sure|ensure|remember|instead|from\s+now\s+on|nothing\s+else)\b",
@@ -216,11 +216,11 @@ _OVERRIDE = _rx(
     r"guidelines|guardrails|restrictions)\b",
     r"\b(?:forget|disregard|ignore)\s+(?:everything|anything|all)\s+(?:(?:you(?:'ve|\s+have)?\s+(?:were|been|was)?\s*"
     r"(?:told|given|learned|read|seen))|(?:said\s+)?(?:above|before|previously|so\s+far|earlier))",
-    r"\byou\s+are\s+(?:now|no\s+longer)\b[^.!?]{0,40}?(?:" + AI + r"|\b(?:no|without|free\s+(?:of|from)|"
+    r"\byou\s+are\s+(?:now|no\s+longer)\b[^.!?]{0,40}?(?:" + _AI + r"|\b(?:no|without|free\s+(?:of|from)|"
     r"unbound|(?:not\s+)?bound\s+by|restricted|unrestricted|unfiltered|uncensored|jailbroken|limits?|rules|filters?|"
     r"guidelines|polic(?:y|ies)|restrictions|mode|persona|character|role)\b|\b(?-i:[A-Z]{2,})\b)",
     r"\b(?:act|behave|pretend|role-?play)\s+(?:as|like|to\s+be|that\s+you\s+are|you\s+are)\s+(?:if\s+|though\s+)?"
-    r"(?:an?\s+|the\s+)?(?:\w+\s+){0,3}?" + AI,
+    r"(?:an?\s+|the\s+)?(?:\w+\s+){0,3}?" + _AI,
     r"\b(?:act|behave|pretend)\b[^.!?\n]{0,40}\b(?:no|without)\s+(?:rules|restrictions|limits|filters|guidelines)\b",
     r"\b(?:reveal|print|show|repeat|output|leak|display|disclose|share|dump)\s+(?:\w+\s+){0,3}?(?:system|initial|"
     r"original|hidden|secret|developer)\s+(?:prompts?|instructions|messages?)\b",
