@@ -4,7 +4,9 @@ The estimate is tiktoken's prompt count plus `max_tokens` of output at the model
 prefix is priced at the dearer of input and cache-write, so the estimate is an upper bound for
 Anthropic's cache writes). tiktoken only approximates other vendors' tokenizers (recent Claude
 tokenizers count about 30% more tokens for the same text), so their prompt counts get a margin. A call that would take the spend past a budget raises
-`BudgetExceededError` and is not made.
+`BudgetExceededError` and is not made. A call priced at zero (the offline extractive generator) is
+never refused: it cannot add spend. Spend is read from the ledger, so a ledger that cannot be read
+raises `LedgerError` rather than counting from $0.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ class BudgetGuard:
 
     def check(self, estimate_usd: float | None, *, provider: str, model: str, stage: str) -> None:
         """Raise BudgetExceededError when the call would pass a budget; the caller then does not call."""
-        if not self.active:
+        if not self.active or estimate_usd == 0:  # a free call cannot take the spend past a budget
             return
         what = f"{stage} call to {provider} model {model!r}"
         if estimate_usd is None:

@@ -17,9 +17,12 @@ escalation), and on the final answer before it is stored in the semantic cache (
 an answer that fails verification is never cached), or whenever it is given; its result is
 returned as `GatewayResult.verification`.
 
-Raises `BudgetExceededError` (the call was not made), `AllModelsFailedError` (every model of the
-route failed or is cooling down; `.errors` holds the typed causes), or a fail-now
-`ProviderError` (AuthenticationError, BadRequestError, ContentFilteredError) as it is.
+Raises `BudgetExceededError` (the call was not made), `LedgerError` (the ledger cannot record a
+paid call, so it was not made; free calls - the offline extractive generator, zero-priced models -
+still run), `AllModelsFailedError` (every model of the route failed or is cooling down; `.errors`
+holds the typed causes), or a fail-now `ProviderError` (AuthenticationError, BadRequestError,
+ContentFilteredError) as it is. A row that cannot be written after the call never loses the
+answer: it is kept in the ledger's pending file and `GatewayResult.notes` says so.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ragkit.config.orchestrate import RoutingConfig
+from ragkit.errors import LedgerError
 from ragkit.models.llm.base import GenerationContext
 from ragkit.models.llm.factory import call_llm
 from ragkit.models.prices import PriceTable
@@ -215,6 +219,7 @@ class Gateway:
         estimates: dict[str, float | None] = {}
 
         def before_attempt(slot: ModelSlot, n: int) -> None:
+            self.ledger_ready(slot.provider, slot.model, req.stage)
             if self.budget is not None and self.budget.active:
                 est = estimate_cost(self.prices, slot.model, self._tokens(slot, req), slot.max_tokens,
                                     cached_prefix=any(m.cache for m in req.messages), provider=slot.provider)
@@ -296,7 +301,30 @@ class Gateway:
             cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
             cost_usd=cost, est_cost_usd=est, latency_s=latency, error=error, attempt=attempt, cache_hit=cache_hit,
             saved_usd=saved, route=decision.route, routing=decision.to_json())
-        return self.ledger.record(row)
+        row_id, warning = self.ledger.record_or_keep(row)
+        if warning:
+            req.notes.add(warning)
+        return row_id
+
+    def is_free(self, provider: str, model: str) -> bool:
+        """The offline extractive generator, or a model priced at zero for every token kind."""
+        if provider == "extractive":
+            return True
+        price = self.prices.get(model)
+        if price is None:
+            return False
+        rates = [r for r in (price.rates, price.long_rates) if r is not None]
+        return not any((r.input, r.output, r.cache_read, r.cache_write) != (0, 0, 0, 0) for r in rates)
+
+    def ledger_ready(self, provider: str, model: str, stage: str) -> None:
+        """Before a paid call: raise LedgerError (the call is not made) when the ledger cannot record it."""
+        if self.ledger is None or self.is_free(provider, model):
+            return
+        try:
+            self.ledger.ensure_ready()
+        except LedgerError as exc:
+            raise LedgerError(f"the {stage} call to {provider} model {model!r} was not made: {exc}", path=exc.path,
+                              reason=exc.reason, damaged=exc.damaged) from exc
 
     def _counterfactual(self, req: _Request, final: Completion, has_large: bool) -> None:
         """On the final row: what the answer would have cost on the large route's primary model."""
@@ -309,7 +337,10 @@ class Gateway:
 
             usage = Usage(self._tokens(large, req), count_tokens(final.text))
         cf = 0.0 if large.provider == "extractive" else self.prices.cost(large.model, usage)
-        self.ledger.set_counterfactual(req.last_row, cf)
+        try:
+            self.ledger.set_counterfactual(req.last_row, cf)
+        except LedgerError as exc:  # the answer stands; only the routing-savings figure is missing
+            req.notes.add(f"the always-large counterfactual was not recorded: {exc.reason}")
 
     def embedding_runner(self, stage: str = "embed"):
         """A runner for `OpenAIEmbedder(runner=...)` sharing this gateway's ledger, budget and retries."""

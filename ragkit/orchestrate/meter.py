@@ -3,6 +3,9 @@
 `LedgerEmbeddingRunner` satisfies `ragkit.models.embedders.openai.EmbeddingRunner`; build it with
 `gateway.embedding_runner()` so it shares the gateway's ledger, budget, prices, clock and retry
 policy. `with runner.scope(query_id=..., stage=...)` labels the rows of the calls made inside.
+A paid embedding call is refused (LedgerError, not made) when the ledger cannot record it; a row
+that cannot be written after the call is kept in the ledger's pending file and logged, and the
+vectors are returned.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class LedgerEmbeddingRunner:
         stage, query_id = self.stage, self.query_id
 
         def before(n: int) -> None:
+            g.ledger_ready(provider, model, stage)
             if g.budget is not None:
                 g.budget.check(est, provider=provider, model=model, stage=stage)
 
@@ -51,7 +55,7 @@ class LedgerEmbeddingRunner:
             tokens = int(batch.input_tokens) if batch is not None else 0
             cost = g.prices.cost(model, Usage(tokens)) if batch is not None else 0.0
             if g.ledger is not None:
-                g.ledger.record(LedgerRow(
+                g.ledger.record_or_keep(LedgerRow(
                     ts=g.clock.time(), run_id=g.run_id, request_id=request_id, stage=stage, provider=provider,
                     model=model, outcome="ok" if info.error is None else type(info.error).__name__,
                     query_id=query_id, input_tokens=tokens, cost_usd=cost, est_cost_usd=est,

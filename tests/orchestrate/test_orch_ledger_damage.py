@@ -291,3 +291,18 @@ def test_move_aside_refuses_a_healthy_ledger(tmp_path, loopback, fake_keys, monk
     res = _cli(tmp_path, monkeypatch)("--move-aside")
     assert res.exit_code == 2 and "healthy" in res.output
     assert path.read_bytes() == before and not list(tmp_path.glob("ledger.db.damaged-*"))
+
+
+def test_cost_reports_what_the_integrity_check_found(tmp_path, loopback, fake_keys, monkeypatch):
+    from ragkit.orchestrate.ledger import LedgerRow
+
+    path = tmp_path / "ledger.db"
+    with Ledger(path) as led:
+        for i in range(300):
+            led.record(LedgerRow(1.0e9 + i, "r", f"q{i}", "generate", "openai", MODEL, "ok", cost_usd=0.001))
+    with open(path, "r+b") as f:  # bytes overwritten inside a table page: SQLite still opens it
+        f.seek(4096 * 3 + 100)
+        f.write(b"\xff" * 200)
+    res = _cli(tmp_path, monkeypatch)()
+    assert res.exit_code == 2 and "quick_check" in res.output and "page" in res.output
+    assert "Traceback" not in res.output
