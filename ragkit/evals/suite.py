@@ -13,22 +13,35 @@
     config: {...} | path/to/ragkit.yaml    # the pipeline under test (a ragkit config; ${shared} expands)
     thresholds: {retrieval.ndcg@10: 0.6, latency.total_p95_s: {max: 3.0}}
     sample: {size: null, seed: 0, ask: 50} # queries kept (null: all); BEIR queries also asked
-    retrieval: {recall_k: 100, depth: 150}  # depth: chunks fetched per query (default 1.5 x recall_k)
+    retrieval: {recall_k: 100, depth: 150, max_depth: 1200}  # chunks fetched per query (below)
     latency_target_s: 3.0
-    checks: [chunking, ...]                # default: all nine
+    checks: [chunking, ...]                # default: every check of registry.CHECKS (the judge with `judge:`)
     judge: {provider: openai, model: gpt-4o-mini}     # optional LLM judge
     bootstrap: {n: 1000, seed: 0, alpha: 0.05}
 
 Relative paths are relative to the suite file's folder; `${shared}` is the shared data folder
 (`../shared` next to the repository, or $RAGKIT_SHARED_DIR). `--full` drops every sample size.
+
+Confinement: every file a suite names (corpus paths, query and qrels files, a config file) must
+resolve, symlinks followed, inside the suite file's folder or the shared data folder, unless the
+person running the eval allows another folder: `ragkit eval SUITE --allow-path DIR` (repeatable)
+or $RAGKIT_EVAL_ALLOW_PATHS (folders separated by os.pathsep). A suite cannot allow itself: no key
+of the file widens what it may read. Anything else is refused before anything runs, with the
+suite file, the key and the resolved path.
+
+Depth: a query's first `depth` chunks (default 1.5 x recall_k) are ranked as one search of that
+depth; when they hold fewer than recall_k distinct documents, the search is repeated at twice the
+depth (up to `max_depth`, default 8 x depth) and the documents it adds are ranked after them, so
+Recall@k counts k documents. The retrieval check reports the depths used.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
@@ -37,6 +50,7 @@ from ragkit.errors import SuiteError
 from ragkit.evals.beir import shared_dir
 from ragkit.evals.registry import CHECK_IDS, metric_specs
 
+ALLOW_ENV = "RAGKIT_EVAL_ALLOW_PATHS"  # folders a suite may read besides its own (os.pathsep-separated)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _VAR = re.compile(r"\$\{(\w+)\}")
 
@@ -111,11 +125,16 @@ class SampleSpec(_Strict):
 
 class RetrievalSpec(_Strict):
     recall_k: int = Field(100, ge=1)
-    depth: int | None = Field(None, ge=1)  # chunks fetched per query (default 1.5 x recall_k: chunks collapse to documents)
+    depth: int | None = Field(None, ge=1)  # chunks fetched first per query (default 1.5 x recall_k)
+    max_depth: int | None = Field(None, ge=1)  # the deepest re-fetch (default 8 x depth)
 
     @property
     def chunks(self) -> int:
         return self.depth or (3 * self.recall_k + 1) // 2
+
+    @property
+    def deepest(self) -> int:
+        return max(self.max_depth or 8 * self.chunks, self.chunks)
 
 
 class BootstrapSpec(_Strict):
@@ -187,6 +206,7 @@ class Suite(_Strict):
     # set by load_suite, not by the file
     path: str | None = Field(None, exclude=True)
     sha256: str | None = Field(None, exclude=True)
+    _allowed: tuple[Path, ...] = PrivateAttr(())  # folders the operator allows besides the suite's
 
     @field_validator("name")
     @classmethod
@@ -229,9 +249,51 @@ class Suite(_Strict):
     def base_dir(self) -> Path:
         return Path(self.path).resolve().parent if self.path else Path.cwd()
 
-    def resolve(self, value: str) -> Path:
-        """A suite path: `${shared}` expanded, relative to the suite file's folder."""
-        return resolve_path(value, self.base_dir)
+    def resolve(self, value: str, key: str) -> Path:
+        """A suite path: `${shared}` expanded, relative to the suite file's folder, symlinks
+        resolved; a SuiteError naming the suite, `key` and the path when it leads outside the
+        folders the suite may read (see the module docstring)."""
+        p = resolve_path(value, self.base_dir)
+        roots = self.readable_roots()
+        if not any(p.is_relative_to(r) for r in roots):
+            where = self.path or "suite"
+            raise SuiteError(
+                f"{where}: {key}: {value!r} resolves to {p}, outside the folders this suite may read "
+                f"({', '.join(map(str, roots))}); a suite reads only inside its own folder and the shared "
+                f"data folder. If you trust this suite with {p}, allow it: ragkit eval SUITE --allow-path "
+                f"{p} (or ${ALLOW_ENV})")
+        return p
+
+    def allow(self, folders: Sequence[str | Path]) -> "Suite":
+        """Let the suite read inside `folders` too (the operator's --allow-path); returns self."""
+        self._allowed = (*self._allowed, *(Path(f).expanduser().resolve() for f in folders))
+        return self
+
+    def readable_roots(self) -> list[Path]:
+        env = [Path(f).expanduser().resolve() for f in os.environ.get(ALLOW_ENV, "").split(os.pathsep) if f.strip()]
+        return list(dict.fromkeys([self.base_dir, shared_dir(), *self._allowed, *env]))
+
+    def named_paths(self) -> list[tuple[str, str]]:
+        """(key, value) of every file or folder the suite names."""
+        c, q = self.corpus, self.queries
+        out = [(f"corpus.paths[{i}]", p) for i, p in enumerate(c.paths or [])]
+        if c.beir:
+            out.append(("corpus.beir", c.beir))
+        if c.squad2:
+            out.append(("corpus.squad2.path", c.squad2.path))
+        if q.qa:
+            out.append(("queries.qa", q.qa))
+        if q.beir:
+            out += [("queries.beir.queries", q.beir.queries), ("queries.beir.qrels", q.beir.qrels)]
+        if isinstance(self.config, str):
+            out.append(("config", self.config))
+        return out
+
+    def check_paths(self) -> "Suite":
+        """Resolve every named path now: a suite that reads outside its folders fails before it runs."""
+        for key, value in self.named_paths():
+            self.resolve(value, key)
+        return self
 
     def expand(self, value: Any) -> Any:
         """`${shared}` expanded in every string of an inline config (e.g. a reranker's model path)."""
@@ -258,7 +320,9 @@ def resolve_path(value: str, base: Path) -> Path:
     return (p if p.is_absolute() else base / p).resolve()
 
 
-def parse_suite(data: Any, *, path: str | Path | None = None, sha256: str | None = None) -> Suite:
+def parse_suite(data: Any, *, path: str | Path | None = None, sha256: str | None = None,
+                allow_paths: Sequence[str | Path] = ()) -> Suite:
+    """Validate a suite mapping; every path it names is checked (see `Suite.resolve`)."""
     where = str(path) if path else "suite"
     if not isinstance(data, dict):
         raise SuiteError(f"{where}: the top level must be a mapping (name, corpus, queries, ...)")
@@ -273,11 +337,12 @@ def parse_suite(data: Any, *, path: str | Path | None = None, sha256: str | None
         raise SuiteError(f"{where}: invalid suite:\n  " + "\n  ".join(problems)) from None
     suite.path = str(Path(path).resolve()) if path else None
     suite.sha256 = sha256
-    return suite
+    return suite.allow(allow_paths).check_paths()
 
 
-def load_suite(path: str | Path) -> Suite:
-    """Read and validate a suite file; a SuiteError names the bad key."""
+def load_suite(path: str | Path, allow_paths: Sequence[str | Path] = ()) -> Suite:
+    """Read and validate a suite file; a SuiteError names the bad key. `allow_paths`: folders the
+    suite may read besides its own folder and the shared data folder (the operator's --allow-path)."""
     p = Path(path)
     if not p.is_file():
         raise SuiteError(f"suite file not found: {p}")
@@ -286,4 +351,4 @@ def load_suite(path: str | Path) -> Suite:
         data = yaml.safe_load(raw.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SuiteError(f"{p}: not valid YAML: {exc}") from None
-    return parse_suite(data, path=p, sha256=hashlib.sha256(raw).hexdigest())
+    return parse_suite(data, path=p, sha256=hashlib.sha256(raw).hexdigest(), allow_paths=allow_paths)

@@ -37,7 +37,7 @@ def base_config(suite: Suite) -> RagkitConfig:
         if suite.config is None:
             return load_config()
         if isinstance(suite.config, str):
-            return load_config(suite.resolve(suite.config))
+            return load_config(suite.resolve(suite.config, "config"))
         return load_config(overrides=suite.expand(dict(suite.config)))
     except ConfigError as exc:
         raise SuiteError(f"{suite.path or 'suite'}: config: {exc}") from None
@@ -56,11 +56,13 @@ def index_fingerprint(cfg: RagkitConfig, corpus: list[Path]) -> str:
 
 def eval_config(base: RagkitConfig, home: Path, corpus: list[Path]) -> tuple[RagkitConfig, bool]:
     """The config the eval runs: home, index, ledger under the work dir; caches off (an eval
-    measures the pipeline, not a warm cache, and must give the same numbers twice).
-    Returns (config, index_rebuilt)."""
+    measures the pipeline, not a warm cache, and must give the same numbers twice); symlinks that
+    lead out of a corpus folder refused whatever the suite's config says (a suite reads only
+    where suite.py's confinement lets it). Returns (config, index_rebuilt)."""
     data = base.to_dict()
     data["home"] = str(home)
     data["cache"]["enabled"] = False
+    data["ingest"]["follow_external_links"] = False
     data["ledger"]["path"] = str(home / "ledger.db")
     rebuilt = False
     if data["store"]["backend"] == "edge":
@@ -96,13 +98,13 @@ def corpus_paths(suite: Suite, home: Path) -> list[Path]:
     """What `rag.ingest` takes; a SQuAD corpus is generated under the work dir first."""
     c = suite.corpus
     if c.kind == "paths":
-        paths = [suite.resolve(p) for p in c.paths or []]
+        paths = [suite.resolve(p, f"corpus.paths[{i}]") for i, p in enumerate(c.paths or [])]
     elif c.kind == "beir":
-        paths = [suite.resolve(c.beir)]
+        paths = [suite.resolve(c.beir, "corpus.beir")]
     else:
         from ragkit.evals.squad import load_squad, write_corpus
 
-        src = suite.resolve(c.squad2.path)
+        src = suite.resolve(c.squad2.path, "corpus.squad2.path")
         articles = load_squad(src)
         return [write_corpus(articles, home / "data" / f"squad2-{c.squad2.ingest}.jsonl", c.squad2.ingest)]
     missing = [str(p) for p in paths if not p.exists()]
@@ -116,13 +118,15 @@ def load_items(suite: Suite, full: bool) -> list[EvalItem]:
     q = suite.queries
     size = None if full else suite.sample.size
     if q.kind == "qa":
-        return sample(load_qa(suite.resolve(q.qa)), size, suite.sample.seed)
+        return sample(load_qa(suite.resolve(q.qa, "queries.qa")), size, suite.sample.seed)
     if q.kind == "beir":
-        items = sample(load_beir(suite.resolve(q.beir.queries), suite.resolve(q.beir.qrels)), size, suite.sample.seed)
+        queries = suite.resolve(q.beir.queries, "queries.beir.queries")
+        qrels = suite.resolve(q.beir.qrels, "queries.beir.qrels")
+        items = sample(load_beir(queries, qrels), size, suite.sample.seed)
         return mark_asked(items, None if full else suite.sample.ask, suite.sample.seed)
     from ragkit.evals.squad import load_squad, squad_items
 
     sizes: dict[str, Any] = {} if full else q.squad2.model_dump(exclude={"half"})
-    articles = load_squad(suite.resolve(suite.corpus.squad2.path))
+    articles = load_squad(suite.resolve(suite.corpus.squad2.path, "corpus.squad2.path"))
     half = None if q.squad2.half == "all" else q.squad2.half
     return squad_items(articles, suite.corpus.squad2.ingest, sizes, suite.sample.seed, half)

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.timeout(3600)  # minutes on an idle 2-core machine; far longer when it is shared
 def test_sample_docs_suite_passes_and_is_deterministic(tmp_path):
-    suite = load_suite(REPO / "evals" / "sample_docs.yaml")
+    suite = load_suite(REPO / "evals" / "sample_docs.yaml", allow_paths=[REPO / "docs"])  # docs/ is outside evals/
     first = run_suite(suite, RunOptions(work_root=tmp_path))
     second = run_suite(suite, RunOptions(work_root=tmp_path))
 

@@ -60,12 +60,12 @@ def test_paths_relative_to_the_suite_and_shared_variable(tmp_path, monkeypatch):
     f.write_text("name: s\ncorpus: {beir: '${shared}/data/c.jsonl'}\nqueries: {qa: data/q.jsonl}\n"
                  "config: {rerank: {model: '${shared}/models/ce'}}\n")
     s = load_suite(f)
-    assert s.resolve(s.corpus.beir) == (tmp_path / "sh" / "data" / "c.jsonl").resolve()
-    assert s.resolve(s.queries.qa) == (tmp_path / "evals" / "data" / "q.jsonl").resolve()
+    assert s.resolve(s.corpus.beir, "corpus.beir") == (tmp_path / "sh" / "data" / "c.jsonl").resolve()
+    assert s.resolve(s.queries.qa, "queries.qa") == (tmp_path / "evals" / "data" / "q.jsonl").resolve()
     assert s.expand(s.config)["rerank"]["model"] == str((tmp_path / "sh").resolve()) + "/models/ce"
     assert s.sha256 and len(s.sha256) == 64
     with pytest.raises(SuiteError, match="only \\$\\{shared\\}"):
-        s.resolve("${home}/x")
+        s.resolve("${home}/x", "corpus.beir")
 
 
 def test_broken_yaml_and_missing_file(tmp_path):
@@ -79,7 +79,7 @@ def test_broken_yaml_and_missing_file(tmp_path):
 
 def test_shipped_suites_parse():
     for name in ("sample_docs", "scifact", "squad2"):
-        s = load_suite(REPO / "evals" / f"{name}.yaml")
+        s = load_suite(REPO / "evals" / f"{name}.yaml", allow_paths=[REPO / "docs"])
         assert s.name and s.path
 
 
