@@ -1,15 +1,27 @@
-"""The eval harness: suites, the nine checks, reports. `run_suite(load_suite(path))` runs one.
+"""The eval harness: suites, the checks of the checklist (`CHECKS`), reports. `run_suite(load_suite(path))` runs one.
 
-Heavy parts (the RAG pipeline, matplotlib) load only when a suite runs or a report renders."""
+Heavy parts (the RAG pipeline, matplotlib) load only when a suite runs or a report renders; the
+names below are re-exported lazily, so `import ragkit.evals.registry` (the CLI's help) stays cheap."""
 
-from ragkit.evals.compare import compare_reports
-from ragkit.evals.items import EvalItem, load_beir, load_qa
-from ragkit.evals.registry import CHECKS, metric_specs
-from ragkit.evals.results import CheckResult, MetricResult
-from ragkit.evals.runner import RunOptions, run_suite
-from ragkit.evals.suite import Suite, load_suite, parse_suite
+from __future__ import annotations
 
-__all__ = [
-    "CHECKS", "CheckResult", "EvalItem", "MetricResult", "RunOptions", "Suite", "compare_reports", "load_beir",
-    "load_qa", "load_suite", "metric_specs", "parse_suite", "run_suite",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "compare_reports": "ragkit.evals.compare",
+    "EvalItem": "ragkit.evals.items", "load_beir": "ragkit.evals.items", "load_qa": "ragkit.evals.items",
+    "CHECKS": "ragkit.evals.registry", "metric_specs": "ragkit.evals.registry",
+    "CheckResult": "ragkit.evals.results", "MetricResult": "ragkit.evals.results",
+    "RunOptions": "ragkit.evals.runner", "run_suite": "ragkit.evals.runner",
+    "Suite": "ragkit.evals.suite", "load_suite": "ragkit.evals.suite", "parse_suite": "ragkit.evals.suite",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ragkit.evals' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

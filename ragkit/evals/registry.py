@@ -1,4 +1,8 @@
-"""The checklist: the nine checks, their metrics, which way each metric is better, and defaults.
+"""The checklist: the checks, their metrics, which way each metric is better, and defaults.
+
+`CHECKS` is the one list of checks: every count or list of them shown elsewhere (the CLI's help,
+a suite's default `checks`) is derived from it. `CORE_CHECK_IDS` run on every suite; the LLM
+judge (the last) runs only when the suite configures one.
 
 A metric is named `<check id>.<metric>` (e.g. `retrieval.ndcg@10`); suite thresholds use these
 names. `better` is "higher" or "lower": a bare threshold number in a suite is a minimum for a
@@ -105,7 +109,7 @@ CHECKS: tuple[CheckSpec, ...] = (
 )
 
 CHECK_IDS = tuple(c.id for c in CHECKS)
-CORE_CHECK_IDS = CHECK_IDS[:9]
+CORE_CHECK_IDS = tuple(c for c in CHECK_IDS if c != "judge")
 
 
 def check_spec(check_id: str) -> CheckSpec:
