@@ -1,5 +1,9 @@
 """`ragkit eval SUITE.yaml`: run the RAG quality checklist, write JSON / Markdown / HTML reports.
 
+A suite reads files only inside its own folder and the shared data folder; `--allow-path DIR`
+(repeatable) or $RAGKIT_EVAL_ALLOW_PATHS lets it read another (see ragkit/evals/suite.py).
+Progress goes to stderr: a bar with an ETA on a terminal, else a plain line per tenth of a phase.
+
 Exit codes: 0 every check passed (or has no threshold / was skipped); 1 a check failed (or, with
 --fail-on-regression, a metric regressed against --compare); 2 the suite is broken (bad YAML,
 unknown key, missing data, a pipeline that cannot run).
@@ -11,12 +15,16 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
+from ragkit.cli.safe_text import plain, term
+from ragkit.evals.registry import CHECKS, CORE_CHECK_IDS
+
 EXIT_OK, EXIT_FAILED, EXIT_BROKEN = 0, 1, 2
-PHASES = {"ingest": "ingest (chunks)", "chunks": "chunks", "search": "retrieval", "ask": "ask", "judge": "judge"}
+HELP = (f"Run a suite's {len(CHECKS)} checks ({len(CORE_CHECK_IDS)}, plus the LLM judge when the suite configures "
+        "one); exit 1 when any check fails (CI gate), 2 when the suite is broken.")
 
 
 def write_reports(report: dict, out: Path) -> dict[str, Path]:
@@ -33,16 +41,43 @@ def write_reports(report: dict, out: Path) -> dict[str, Path]:
 
 
 def _progress_bar(console):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+    )
 
     return Progress(TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
+                    TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=False)
+
+
+def _progress(console):
+    """(context manager, callback): a rich bar with an ETA on a terminal; plain lines otherwise
+    (a CI log shows progress while it runs, not only at the end)."""
+    import contextlib
+
+    if not console.is_terminal:
+        from ragkit.evals.progress import PlainProgress
+
+        return contextlib.nullcontext(), PlainProgress(lambda line: typer.echo(line, err=True))
+    from ragkit.evals.progress import PHASES
+
+    bar = _progress_bar(console)
+    tasks: dict[str, int] = {}
+
+    def progress(phase: str, advance: int, total: int | None) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total)
+        if total is not None:
+            bar.update(tasks[phase], total=total)
+        if advance:
+            bar.advance(tasks[phase], advance)
+
+    return bar, progress
 
 
 def _print_summary(report: dict, paths: dict[str, Path], console) -> None:
     from rich.table import Table
 
-    from ragkit.evals.report_md import fmt_threshold, fmt_value
+    from ragkit.evals.report_md import fmt_measured, fmt_threshold
 
     colors = {"pass": "green", "fail": "red", "skip": "dim", "info": "cyan"}
     table = Table(title=f"ragkit eval: {report['suite']['name']}", show_lines=False)
@@ -54,10 +89,10 @@ def _print_summary(report: dict, paths: dict[str, Path], console) -> None:
         for i, m in enumerate(metrics):
             head = [str(c["number"]), c["title"], f"[{color}]{c['status']}[/{color}]"] if i == 0 else ["", "", ""]
             if m is None:
-                table.add_row(*head, c.get("reason") or "", "", "")
+                table.add_row(*head, term(c.get("reason") or ""), "", "")
                 continue
             mark = "" if m["passed"] is None else (" ✓" if m["passed"] else " [red]✗[/red]")
-            table.add_row(*head, m["key"].split(".", 1)[1], fmt_value(m["value"], m["unit"]) + mark,
+            table.add_row(*head, m["key"].split(".", 1)[1], fmt_measured(m["value"], m["unit"]) + mark,
                           fmt_threshold(m["threshold"], m["unit"]))
     console.print(table)
     comp = report.get("comparison")
@@ -65,7 +100,7 @@ def _print_summary(report: dict, paths: dict[str, Path], console) -> None:
         console.print(f"compared with {comp['previous']['path']}: {len(comp['regressions'])} regression(s)"
                       + (": " + ", ".join(comp["regressions"]) if comp["regressions"] else ""))
     for note in report["run"].get("notes") or []:
-        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        console.print(f"[yellow]note:[/yellow] {term(note)}", highlight=False)  # notes name corpus files
     s = report["summary"]
     color = "green" if report["status"] == "pass" else "red"
     console.print(f"[{color}]{report['status'].upper()}[/{color}]: {s['pass']} passed, {s['fail']} failed, "
@@ -75,7 +110,7 @@ def _print_summary(report: dict, paths: dict[str, Path], console) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("eval")
+    @app.command("eval", help=HELP)
     def eval_cmd(
         suite_path: Path = typer.Argument(..., metavar="SUITE.yaml", help="The suite file (see evals/)."),
         full: bool = typer.Option(False, "--full", help="Every query: ignore the suite's sample sizes."),
@@ -85,8 +120,11 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
         work_root: Optional[Path] = typer.Option(None, "--work-dir", help="Root of eval homes (default .ragkit/evals)."),
         fail_on_regression: bool = typer.Option(False, "--fail-on-regression", help="Exit 1 on a --compare regression."),
+        allow_path: Optional[List[Path]] = typer.Option(
+            None, "--allow-path", metavar="DIR",
+            help="A folder the suite may read besides its own and the shared data folder (repeatable; "
+                 "also $RAGKIT_EVAL_ALLOW_PATHS)."),
     ) -> None:
-        """Run a suite's quality checks; exit 1 when any check fails (CI gate), 2 when the suite is broken."""
         from rich.console import Console
 
         from ragkit.errors import RagkitError, SuiteError
@@ -98,10 +136,10 @@ def register(app: typer.Typer) -> None:
 
         err = Console(stderr=True)
         try:
-            suite = load_suite(suite_path)
+            suite = load_suite(suite_path, allow_paths=allow_path or ())
             previous = load_report(compare) if compare else None
         except SuiteError as exc:
-            typer.echo(f"suite error: {exc}", err=True)
+            typer.echo(f"suite error: {plain(exc, multiline=True)}", err=True)
             raise typer.Exit(EXIT_BROKEN)
 
         def confirm(question: str) -> bool:
@@ -113,29 +151,19 @@ def register(app: typer.Typer) -> None:
             except (typer.Abort, EOFError):
                 return False
 
-        bar = _progress_bar(err)
-        tasks: dict[str, int] = {}
-
-        def progress(phase: str, advance: int, total: int | None) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total)
-            if total is not None:
-                bar.update(tasks[phase], total=total)
-            if advance:
-                bar.advance(tasks[phase], advance)
-
+        bar, progress = _progress(err)
         try:
             with bar:
                 report = run_suite(suite, RunOptions(full=full, work_root=work_root, progress=progress,
                                                      confirm=confirm, yes=yes))
         except RagkitError as exc:
-            typer.echo(f"eval could not run: {type(exc).__name__}: {exc}", err=True)
+            typer.echo(f"eval could not run: {type(exc).__name__}: {plain(exc, multiline=True)}", err=True)
             raise typer.Exit(EXIT_BROKEN)
         except Exception as exc:  # noqa: BLE001 - a crash is "could not run" (2), never "a check failed" (1)
             import traceback
 
             traceback.print_exc()
-            typer.echo(f"eval crashed: {type(exc).__name__}: {exc}", err=True)
+            typer.echo(f"eval crashed: {type(exc).__name__}: {plain(exc, multiline=True)}", err=True)
             raise typer.Exit(EXIT_BROKEN)
         if previous is not None:
             report["comparison"] = compare_reports(report, previous, previous_path=str(compare))

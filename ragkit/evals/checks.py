@@ -1,7 +1,7 @@
 """Checks 1-4 (chunking, metadata, retrieval, reranking) as pure functions over observations.
 
-Each returns a `CheckResult` (see results.py). Checks 5-7 are in checks_answers.py, 8-10 in
-checks_ops.py; `ALL` maps a check id to its function.
+Each returns a `CheckResult` (see results.py). Checks 5-7 are in checks_answers.py, the rest in
+checks_ops.py; runner.evaluate maps a check id to its function.
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def _judged(items: Sequence[EvalItem], searches: Sequence[SearchObs]) -> tuple[d
 
 
 def check_retrieval(items: Sequence[EvalItem], searches: Sequence[SearchObs], recall_k: int, boot: Boot,
-                    thresholds: Mapping[str, Any]) -> CheckResult:
+                    thresholds: Mapping[str, Any], depth: tuple[int, int] | None = None) -> CheckResult:
+    """`depth`: (chunks fetched first, the deepest re-fetch allowed), reported with the depths used."""
     qrels, _, judged = _judged(items, searches)
     if not qrels:
         return finalize("retrieval", {}, thresholds, skip_reason="no query has gold sources")
@@ -137,7 +138,21 @@ def check_retrieval(items: Sequence[EvalItem], searches: Sequence[SearchObs], re
                "ranking": "reranked results, then the remaining first-stage candidates" if any(
                    s.reranked for s in judged.values()) else "first stage (fused)",
                "recall@10": sum(pq["recall@10"].values()) / len(qrels)}
+    if depth is not None:
+        details["depth"] = depth_details(list(judged.values()), recall_k, *depth)
     return finalize("retrieval", values, thresholds, details)
+
+
+def depth_details(searches: Sequence[SearchObs], recall_k: int, start: int, cap: int) -> dict[str, Any]:
+    """How deep the first stage was fetched for Recall@k: queries fetched deeper than `start`
+    because their chunks held fewer than k documents, and queries left with fewer than k
+    documents (the index had no more chunks, or `cap` was reached)."""
+    used = [s.depth for s in searches] or [start]
+    return {"start": start, "cap": cap, "max_used": max(used), "deepened_queries": sum(d > start for d in used),
+            "short_of_k": sum(len(s.first_stage) < recall_k for s in searches),
+            "note": (f"chunks are fetched {start} at a time per query and, where they hold fewer than {recall_k} "
+                     f"documents, again at twice the depth (up to {cap}); the documents a deeper fetch adds rank "
+                     "after the first ones")}
 
 
 # ---- 4. rerank lift -------------------------------------------------------------------------------

@@ -60,8 +60,14 @@ def check_citations(items: Sequence[EvalItem], answers: Sequence[AnswerObs], boo
                     thresholds: Mapping[str, Any]) -> CheckResult:
     pairs = _pairs(items, answers)
     answered = [(it, a) for it, a in pairs if not a.abstained and not a.error]
+    if not pairs:
+        return finalize("citations", {}, thresholds, skip_reason="no question was asked")
     if not answered:
-        return finalize("citations", {}, thresholds, skip_reason="no question was answered (all abstained)")
+        errors = sum(1 for _, a in pairs if a.error)
+        abstained = len(pairs) - errors
+        why = (f"all {abstained} abstained" if not errors else f"all {errors} raised an error" if not abstained
+               else f"{abstained} abstained, {errors} raised an error")
+        return finalize("citations", {}, thresholds, skip_reason=f"no question was answered ({why})")
     cites = [c for _, a in answered for c in a.citations]
     gold_cited = []
     for it, a in pairs:
@@ -94,7 +100,8 @@ def check_idk(items: Sequence[EvalItem], answers: Sequence[AnswerObs], boot: Boo
     answerable = [a.abstained for it, a in main if it.answerable]
     separate = [a.abstained for it, a in pairs if it.has(SEPARATE_TAG)]
     values: dict[str, Any] = {
-        "precision": Measured(tp / (tp + fp) if tp + fp else None, None, tp + fp),
+        # with no unanswerable question every abstention is wrong: precision is not measured (not 0)
+        "precision": Measured(tp / (tp + fp) if tp + fp and unanswerable else None, None, tp + fp),
         "recall": mean_ci([float(x) for x in unanswerable], boot) if unanswerable else None,
         "wrongly_abstained": mean_ci([float(x) for x in answerable], boot) if answerable else None,
         "in_corpus_unanswerable_abstained": mean_ci([float(x) for x in separate], boot) if separate else None,
@@ -110,7 +117,7 @@ def check_idk(items: Sequence[EvalItem], answers: Sequence[AnswerObs], boot: Boo
     if skip and not answerable:
         return finalize("idk", {}, thresholds, details, skip_reason=skip)
     if skip:
-        details["note"] = skip
+        details["note"] = skip + ": abstention precision and recall are not measured"
     return finalize("idk", values, thresholds, details)
 
 

@@ -46,7 +46,9 @@ def stage_samples(answers: Sequence[AnswerObs], searches: Sequence[SearchObs]) -
 
 
 def check_latency(answers: Sequence[AnswerObs], searches: Sequence[SearchObs], target_s: float,
-                  thresholds: Mapping[str, Any]) -> CheckResult:
+                  thresholds: Mapping[str, Any], embed_alone: Sequence[float] = ()) -> CheckResult:
+    """`embed_alone`: seconds to embed a few of the asked questions each in a call of its own (the
+    eval embeds them in batches, so each answer's embed stage is its share of a batch)."""
     samples, basis = stage_samples(answers, searches)
     if not samples.get("total"):
         return finalize("latency", {}, thresholds, skip_reason="nothing was timed")
@@ -65,6 +67,10 @@ def check_latency(answers: Sequence[AnswerObs], searches: Sequence[SearchObs], t
         "histogram_total_s": histogram(totals), "samples_total_s": [round(t, 6) for t in totals],
         "note": "RAG.ask end to end" if basis == "answers" else "retrieval only (no question was asked)",
     }
+    if embed_alone:
+        details["embed_alone_s"] = percentiles(embed_alone)
+        details["embed_note"] = ("questions are embedded in batches: an answer's embed stage is its share of its "
+                                 "batch; embed_alone_s times a question embedded alone, as one asked alone is")
     return finalize("latency", values, thresholds, details)
 
 

@@ -39,7 +39,7 @@ class Caps:
 @dataclass
 class SearchObs:
     item_id: str
-    first_stage: list[str]  # doc ids (chunk sources), best first, up to recall_k
+    first_stage: list[str]  # doc ids (chunk sources) of the first stage, best first
     final: list[str]  # the pipeline's ranking: reranked results first, then the other candidates
     n_final: int  # how many of `final` the generator gets
     reranked: bool
@@ -47,6 +47,7 @@ class SearchObs:
     timings: dict[str, float] = field(default_factory=dict)
     filter_checked: int = 0  # result chunks of a filtered query checked against the filter
     filter_matched: int = 0
+    depth: int = 0  # chunks fetched for `first_stage` (grown until they hold recall_k documents)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ragkit.evals import charts
-from ragkit.evals.report_md import fmt_ci, fmt_delta, fmt_threshold, fmt_value
+from ragkit.evals.report_md import fmt_ci, fmt_delta, fmt_measured, fmt_threshold, fmt_value
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -54,7 +54,7 @@ def _check_table(report: dict[str, Any]) -> str:
             cls = ' class="bad"' if m["passed"] is False else ""
             out.append(
                 f"<tr{cls}>{head}<td>{escape(m['key'].split('.', 1)[1])}</td>"
-                f"<td class='num val'>{escape(fmt_value(m['value'], m['unit']))}</td>"
+                f"<td class='num val'>{escape(fmt_measured(m['value'], m['unit']))}</td>"
                 f"<td class=num>{escape(fmt_ci(m['ci'], m['unit']))}</td>"
                 f"<td>{escape(fmt_threshold(m['threshold'], m['unit']))}</td></tr>")
         if c.get("reason") and c["metrics"]:

@@ -11,7 +11,8 @@ Top level::
     suite            {name, description, path, sha256, full, sampled, corpus_kind, queries_kind, sample, thresholds}
     run              {started, finished (ISO-8601 UTC), seconds, phases_s {ingest, chunks, search, ask, judge},
                       phases_cpu_s (CPU seconds of the process per phase, all threads),
-                      work_dir, host {python, platform, cpus}, notes [str]}
+                      work_dir, host {python, platform, cpus}, notes [str],
+                      query_embedding {search|ask: {batches, queries, batch_size, seconds (ask)}}}
     config           the pipeline config under test (secrets redacted)
     corpus           {documents, chunks, ingest {added, updated, unchanged, ..., reused_index}}
     queries          {total, searched, asked, errors (questions whose RAG.ask raised), groups {group: n}}
@@ -113,6 +114,7 @@ def build_report(suite, opts, cfg, items: Sequence, obs, results: Sequence, *, s
         "run": {
             "started": _iso(started), "finished": _iso(finished), "seconds": round(finished - started, 3),
             "phases_s": dict(obs.phases_s), "phases_cpu_s": dict(obs.phases_cpu_s), "work_dir": str(home), "host": host_info(), "notes": list(obs.notes),
+            "query_embedding": dict(obs.query_embedding),
         },
         "config": redacted(cfg.to_dict()),
         "corpus": {"documents": len(sources) if obs.chunks else None, "chunks": len(obs.chunks) if obs.chunks else None,

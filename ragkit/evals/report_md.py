@@ -21,6 +21,11 @@ def fmt_value(value: Any, unit: str | None) -> str:
     return f"{value:.3f}"
 
 
+def fmt_measured(value: Any, unit: str | None) -> str:
+    """A check's metric value: "not measured" when the suite has nothing to measure it on."""
+    return "not measured" if value is None else fmt_value(value, unit)
+
+
 def fmt_delta(delta: float | None, unit: str | None) -> str:
     if delta is None:
         return "—"
@@ -69,7 +74,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         for i, m in enumerate(c["metrics"]):
             mark = "" if m["passed"] is None else (" ✓" if m["passed"] else " ✗")
             prefix = head if i == 0 else "| | | "
-            lines.append(prefix + f"| {_esc(m['key'].split('.', 1)[1])} | {fmt_value(m['value'], m['unit'])}{mark} "
+            lines.append(prefix + f"| {_esc(m['key'].split('.', 1)[1])} | {fmt_measured(m['value'], m['unit'])}{mark} "
                          f"| {fmt_threshold(m['threshold'], m['unit'])} |")
         if c.get("reason"):
             lines.append(f"| | | | *{_esc(c['reason'])}* | | |")

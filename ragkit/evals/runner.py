@@ -30,7 +30,9 @@ from ragkit.evals.workdir import base_config, corpus_paths, eval_config, load_it
 
 Progress = Callable[[str, int, "int | None"], None]  # (phase, advance, total when known)
 Confirm = Callable[[str], bool]
-SEARCH_BATCH = 32
+SEARCH_BATCH = 200  # queries per Retriever.search_batch call (embedded in one call)
+ASK_BATCH = 200  # asked questions embedded in one call before they are asked (batching.py)
+EMBED_ALONE_SAMPLE = 5  # asked questions also embedded alone, timed: what a question asked alone waits
 ABORT_AFTER = 3
 
 
@@ -59,6 +61,8 @@ class Observed:
     phases_s: dict[str, float] = field(default_factory=dict)
     phases_cpu_s: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    query_embedding: dict[str, dict[str, Any]] = field(default_factory=dict)  # phase -> batches, queries, seconds
+    embed_alone_s: list[float] = field(default_factory=list)
 
 
 def thresholds_for(suite: Suite) -> dict[str, Threshold]:
@@ -87,7 +91,7 @@ def run_suite(suite: Suite, options: RunOptions | None = None) -> dict[str, Any]
     if rebuilt:
         obs.notes.append("the index was rebuilt: the corpus or the index-shaping config changed")
     with RAG(cfg) as rag:
-        _phase(obs, "ingest", lambda: _ingest(rag, paths, obs, progress))
+        _phase(obs, "ingest", lambda: _ingest(rag, suite, paths, obs, progress))
         if {"chunking", "metadata"} & set(enabled):
             _phase(obs, "chunks", lambda: _observe_chunks(rag, cfg, paths, obs, progress))
         _phase(obs, "search", lambda: _search(rag, cfg, suite, items, obs, progress))
@@ -115,12 +119,14 @@ def evaluate(suite: Suite, items: Sequence[EvalItem], obs: Observed, cfg, enable
     run = {
         "chunking": lambda: c14.check_chunking(obs.chunks, obs.caps or Caps(cfg.chunking.chunk_size, None), th),
         "metadata": lambda: c14.check_metadata(obs.chunks, obs.searches, obs.answers, items, th),
-        "retrieval": lambda: c14.check_retrieval(items, obs.searches, suite.retrieval.recall_k, boot, th),
+        "retrieval": lambda: c14.check_retrieval(items, obs.searches, suite.retrieval.recall_k, boot, th,
+                                                 depth=(suite.retrieval.chunks, suite.retrieval.deepest)),
         "rerank": lambda: c14.check_rerank(items, obs.searches, boot, th),
         "hallucination": lambda: c57.check_hallucination(items, obs.answers, boot, th),
         "citations": lambda: c57.check_citations(items, obs.answers, boot, th),
         "idk": lambda: c57.check_idk(items, obs.answers, boot, th),
-        "latency": lambda: c810.check_latency(obs.answers, obs.searches, suite.latency_target_s, th),
+        "latency": lambda: c810.check_latency(obs.answers, obs.searches, suite.latency_target_s, th,
+                                              embed_alone=obs.embed_alone_s),
         "cost": lambda: c810.check_cost(obs.answers, obs.rows, th, str(cfg.ledger_path)),
         "judge": lambda: c810.check_judge(obs.judge, boot, th),
     }
@@ -136,7 +142,7 @@ def _phase(obs: Observed, name: str, fn) -> None:
     obs.phases_cpu_s[name] = round(time.process_time() - c, 3)
 
 
-def _ingest(rag, paths: list[Path], obs: Observed, progress: Progress) -> None:
+def _ingest(rag, suite: Suite, paths: list[Path], obs: Observed, progress: Progress) -> None:
     def on(event: str, n: int) -> None:
         if event == "total_chunks":
             progress("ingest", 0, n)
@@ -146,6 +152,19 @@ def _ingest(rag, paths: list[Path], obs: Observed, progress: Progress) -> None:
     report = rag.ingest(paths, progress=on)
     obs.ingest = report.to_dict()
     obs.ingest["reused_index"] = report.added == 0 and report.updated == 0 and report.unchanged > 0
+    stored = report.added + report.updated + report.unchanged
+    where = suite.path or "suite"
+    if report.failures:
+        listed = "; ".join(f"{src}: {why}" for src, why in report.failures[:20])
+        more = f"; and {len(report.failures) - 20} more" if len(report.failures) > 20 else ""
+        what = f"{report.failed} of {report.failed + stored} corpus file(s) failed to ingest: {listed}{more}"
+        if not stored:
+            raise EvalRunError(f"{where}: {what}. Nothing was indexed, so nothing can be evaluated: fix or "
+                               "remove these files (or exclude them with the config's ingest.exclude)")
+        obs.notes.append(what + " (the run evaluates the others)")
+    elif not stored:
+        raise EvalRunError(f"{where}: corpus: no file to ingest under {', '.join(map(str, paths))} (no file there "
+                           "matches the config's ingest.include and ingest.exclude patterns)")
 
 
 def _observe_chunks(rag, cfg, paths: list[Path], obs: Observed, progress: Progress) -> None:
@@ -210,47 +229,107 @@ def _search(rag, cfg, suite: Suite, items: Sequence[EvalItem], obs: Observed, pr
         groups.setdefault(json.dumps(it.filters, sort_keys=True), []).append(it)
     top_k = max(suite.retrieval.chunks, cfg.retrieval.top_k)
     top_n = max(10, cfg.rerank.top_n)
+    calls = 0
     for key, group in groups.items():
         spec = json.loads(key)
         for i in range(0, len(group), SEARCH_BATCH):
             part = group[i:i + SEARCH_BATCH]
             results = rag.retriever.search_batch([it.question for it in part], filters=spec, top_k=top_k, top_n=top_n)
+            calls += 1
+            found = []
             for it, res in zip(part, results):
                 s = SearchObs(it.id, ranked_ids(res.candidates),
                               pipeline_ranking(res.candidates, res.results, res.reranked),
                               cfg.rerank.top_n if res.reranked else cfg.retrieval.top_k,
-                              res.reranked, res.rerank_note, dict(res.timings))
+                              res.reranked, res.rerank_note, dict(res.timings), depth=top_k)
                 if spec:
                     s.filter_checked, s.filter_matched = _filter_counts(spec, [*res.candidates, *res.results])
                 obs.searches.append(s)
+                found.append((it, s, len(res.candidates) >= top_k))
+            _deepen(rag, found, spec, top_k, suite.retrieval.recall_k, suite.retrieval.deepest)
             progress("search", len(part), None)
+    obs.query_embedding["search"] = {"batches": calls, "queries": len(todo), "batch_size": SEARCH_BATCH}
+
+
+def _deepen(rag, found, spec, depth: int, want: int, cap: int) -> None:
+    """Queries whose first `depth` chunks hold fewer than `want` documents, while the index had
+    more chunks to give, are searched again at twice the depth (up to `cap`, without reranking);
+    the documents the deeper search adds are ranked after the ones already there."""
+    pending = [(it, s) for it, s, full in found if full and len(s.first_stage) < want]
+    while pending and depth < cap:
+        depth = min(2 * depth, cap)
+        deeper = rag.retriever.search_batch([it.question for it, _ in pending], filters=spec, top_k=depth,
+                                            rerank=False)
+        still = []
+        for (it, s), res in zip(pending, deeper):
+            extra = ranked_ids(res.candidates)
+            s.first_stage = list(dict.fromkeys([*s.first_stage, *extra]))
+            s.final = list(dict.fromkeys([*s.final, *extra]))
+            s.depth = depth
+            if len(res.candidates) >= depth and len(s.first_stage) < want:
+                still.append((it, s))
+        pending = still
 
 
 def _ask(rag, asked: Sequence[EvalItem], obs: Observed, progress: Progress) -> None:
     """Ask each question; a question that raises is recorded with its error (a bad question never
     stops the run). When the first ABORT_AFTER questions all fail with the same exception that is
-    not a RagkitError, the pipeline itself is broken: the run stops with that error."""
+    not a RagkitError, the pipeline itself is broken: the run stops with that error.
+
+    The questions are embedded ASK_BATCH at a time (batching.py); each answer's `embed` latency is
+    its share of its batch, and EMBED_ALONE_SAMPLE questions are also timed embedded alone."""
+    from ragkit.evals.batching import embed_alone_seconds, prefetched_queries
+
     progress("ask", 0, len(asked))
     crashes: list[Exception] = []
-    for n, it in enumerate(asked, start=1):
-        try:
-            ans = rag.ask(it.question, filters=it.filters)
-            a = answer_obs(it.id, ans)
-            if it.filters:
-                a.filter_checked, a.filter_matched = _filter_counts(it.filters, ans.chunks)
-        except Exception as exc:  # noqa: BLE001 - recorded per question, reported, and fails the run
-            a = AnswerObs(it.id, "", False, error=f"{type(exc).__name__}: {exc}")
-            if not isinstance(exc, RagkitError):
-                crashes.append(exc)
-                if len(crashes) == n == ABORT_AFTER and len({type(e) for e in crashes}) == 1:
-                    raise EvalRunError(f"RAG.ask fails on every question ({type(exc).__name__}: {exc}); "
-                                       "the pipeline is broken, not the questions") from exc
-        obs.answers.append(a)
-        progress("ask", 1, None)
+    stats = obs.query_embedding.setdefault("ask", {"batches": 0, "queries": 0, "seconds": 0.0,
+                                                   "batch_size": ASK_BATCH})
+    dense = rag.retriever.cfg.mode in ("hybrid", "dense")  # a sparse-only search embeds nothing
+    sample = [it.question for it in asked[:EMBED_ALONE_SAMPLE]] if dense else []
+    if sample:
+        embedder = rag.retriever.embedder
+        embedder.embed(sample[:1])  # loads the model (an index reused from the last run has not yet)
+        obs.embed_alone_s = embed_alone_seconds(embedder, sample)
+    n = 0
+    for start in range(0, len(asked), ASK_BATCH):
+        block = asked[start:start + ASK_BATCH]
+        with prefetched_queries(rag.retriever, [it.question for it in block] if dense else []) as batch:
+            if batch.queries:
+                stats["batches"] += 1
+                stats["queries"] += batch.queries
+                stats["seconds"] = round(stats["seconds"] + batch.seconds, 6)
+            for it in block:
+                n += 1
+                try:
+                    hits = batch.hits
+                    ans = rag.ask(it.question, filters=it.filters)
+                    a = answer_obs(it.id, ans)
+                    if batch.hits > hits:
+                        _batched_embed_latency(a, batch.per_query_s)
+                    if it.filters:
+                        a.filter_checked, a.filter_matched = _filter_counts(it.filters, ans.chunks)
+                except Exception as exc:  # noqa: BLE001 - recorded per question, reported, and fails the run
+                    a = AnswerObs(it.id, "", False, error=f"{type(exc).__name__}: {exc}")
+                    if not isinstance(exc, RagkitError):
+                        crashes.append(exc)
+                        if len(crashes) == n == ABORT_AFTER and len({type(e) for e in crashes}) == 1:
+                            raise EvalRunError(f"RAG.ask fails on every question ({type(exc).__name__}: {exc}); "
+                                               "the pipeline is broken, not the questions") from exc
+                obs.answers.append(a)
+                progress("ask", 1, None)
     failed = [a for a in obs.answers if a.error]
     if failed:
         obs.notes.append(f"{len(failed)} of {len(asked)} questions raised an error (first: {failed[0].error}); "
                          "the run fails")
+
+
+def _batched_embed_latency(a: AnswerObs, share_s: float) -> None:
+    """The answer's query vector was read from its batch: its embed stage (and total) gain the
+    question's share of the batch's embedding time."""
+    if "embed" in a.latency:
+        a.latency["embed"] += share_s
+        if "total" in a.latency:
+            a.latency["total"] += share_s
 
 
 def _ledger_rows(path: Path, since: float, until: float) -> list[dict[str, Any]]:
