@@ -373,8 +373,9 @@ def _check(conn: sqlite3.Connection) -> tuple[str, bool] | None:
     """(what is wrong, whether the file is damaged), or None when it is a usable ledger. Raises sqlite3 errors."""
     found = [r[0] for r in conn.execute("PRAGMA quick_check(5)").fetchall()]
     if found != ["ok"]:
-        found = " ".join(str(x) for x in found).replace("*** in database main ***", "").split("\n")
-        return "the integrity check (PRAGMA quick_check) reports: " + "; ".join(x.strip() for x in found if x.strip()), True
+        lines = " ".join(map(str, found)).replace("*** in database main ***", "").split("\n")
+        return "the integrity check (PRAGMA quick_check) reports: " + "; ".join(
+            x.strip() for x in lines if x.strip()), True
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         return f"it has schema version {version}, newer than this ragkit's {SCHEMA_VERSION}: upgrade ragkit", False
@@ -382,7 +383,8 @@ def _check(conn: sqlite3.Connection) -> tuple[str, bool] | None:
     if "calls" not in tables:
         other = sorted(t for t in tables if not t.startswith("sqlite_"))
         if other:
-            return f"it is an SQLite file but not a ragkit ledger: no `calls` table (it has {', '.join(other[:5])})", True
+            return f"it is an SQLite file but not a ragkit ledger: no `calls` table (it has {', '.join(other[:5])})", \
+                True
         return None  # an empty SQLite database: the schema is created in it
     missing = _TABLE_COLUMNS - {r[1] for r in conn.execute("PRAGMA table_info(calls)")}
     if missing:
@@ -425,16 +427,8 @@ def _usd(cost: float | None) -> str:
     return "unknown cost" if cost is None else f"${cost:.6f}"
 
 
-def _where(*, since: float | None = None, run_id: str | None = None, day: str | None = None) -> tuple[str, list]:
-    clauses, params = [], []
-    if since is not None:
-        clauses.append("ts >= ?")
-        params.append(since)
-    if run_id is not None:
-        clauses.append("run_id = ?")
-        params.append(run_id)
-    if day is not None:
-        clauses.append("day = ?")
-        params.append(day)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
-
+def _where(**filters: Any) -> tuple[str, list]:
+    """since= (ts >=), run_id=, day= -> a WHERE clause and its parameters; None filters are left out."""
+    ops = {"since": "ts >= ?", "run_id": "run_id = ?", "day": "day = ?"}
+    used = [(ops[k], v) for k, v in filters.items() if v is not None]
+    return (" WHERE " + " AND ".join(c for c, _ in used) if used else ""), [v for _, v in used]

@@ -21,13 +21,13 @@ ANSWER = "The alpha reactor runs at 451 kelvin. [Source: alpha.md]"
 
 
 def ragkit(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OPENAI_API_KEY": FAKE_OPENAI_KEY}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # with fake_keys' throwaway keys and key-host settings
     return subprocess.run([sys.executable, "-m", "ragkit.cli.__main__", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture
-def workdir(tmp_path, loopback) -> Path:
+def workdir(tmp_path, loopback, fake_keys) -> Path:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "alpha.md").write_text(
         "# Alpha reactor\n\nThe alpha reactor runs at 451 kelvin. It was commissioned in 2019.\n", encoding="utf-8")
