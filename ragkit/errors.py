@@ -11,6 +11,11 @@ class ConfigError(RagkitError):
     """A setting is unknown, missing or has a bad value. The message names the key."""
 
 
+class KeyPolicyError(ConfigError):
+    """A config names a variable that is not an API key variable, would send a key to a host it is
+    not meant for, or (an untrusted layer) tries to widen where keys and text go. Nothing was sent."""
+
+
 # ---- data layer -------------------------------------------------------------------------------
 class IngestError(RagkitError):
     """A file or document could not be ingested. Carries the source and the reason."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from ragkit.config.base import Section
 from ragkit.models.precision import Precision
@@ -53,18 +53,22 @@ class EmbedderConfig(Section):
     # local: auto = bfloat16 autocast on CPUs with native bf16 (1.7x faster, cosine 0.9999 to float32)
     precision: Precision = "auto"
     base_url: str | None = None  # openai-compatible embeddings server
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: str = "OPENAI_API_KEY"  # or a variable named *_API_KEY; sent only where it may go
+    _key_hosts: tuple[str, ...] = PrivateAttr(default=())  # from security.allow_key_hosts
+    _key_where: str = PrivateAttr(default="")
 
 
 class StoreConfig(Section):
     backend: Literal["edge", "qdrant"] = "edge"
     path: str | None = None  # edge: defaults to <home>/index
     url: str | None = None  # qdrant: http(s)://host:6333, or ":memory:" (test stand-in)
-    api_key_env: str = "QDRANT_API_KEY"
+    api_key_env: str = "QDRANT_API_KEY"  # sent to url's host; to a loopback host only when allowed
     collection: str = "ragkit"
     # edge: Qdrant Edge lets one process open an index at a time; another search or ingest waits
     # this long for it (searches hold it for well under a second), then stops with a clear error
     lock_wait_s: float = Field(30.0, ge=0)
+    _key_hosts: tuple[str, ...] = PrivateAttr(default=())  # from security.allow_key_hosts
+    _key_where: str = PrivateAttr(default="")
 
 
 class RetrievalConfig(Section):

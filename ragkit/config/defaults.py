@@ -11,7 +11,9 @@ HEADER = """\
 # Generated from the pydantic models by `python -m ragkit.config.defaults > configs/default.yaml`;
 # tests/config/test_config.py checks that this file and the models agree.
 # Any key can be overridden from the environment: RAGKIT_SECTION__KEY=value (e.g. RAGKIT_STORE__URL).
-# API keys are never set here: they are read from the environment variables named by *_env keys.
+# API keys are never set here: they are read from the environment variables named by *_env keys
+# (OPENAI_API_KEY, ANTHROPIC_API_KEY, QDRANT_API_KEY or a name ending in _API_KEY), and each goes
+# only to the host it is meant for; security.allow_key_hosts lists other hosts that may get one.
 """
 
 

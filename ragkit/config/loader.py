@@ -1,4 +1,11 @@
-"""The whole config: YAML file -> dict overrides -> RAGKIT_* environment -> validated model."""
+"""The whole config: defaults -> YAML file -> dict overrides -> an untrusted layer -> RAGKIT_*
+environment -> validated model.
+
+Every layer is trusted (the file you name with --config / $RAGKIT_CONFIG / RAG(path), code, your
+environment) except the `untrusted` one: a `ragkit.yaml` picked up from the working directory or
+an eval suite's config. That layer may not widen where keys and text are sent (no `security`,
+no key variable of its own, `base_url` / `url` only to loopback): see ragkit/config/security.py.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from ragkit.config.app import AnswerConfig
 from ragkit.config.base import Section
@@ -21,6 +27,8 @@ from ragkit.config.data import (
     StoreConfig,
 )
 from ragkit.config.orchestrate import BudgetConfig, CacheConfig, LedgerConfig, LLMConfig, RetryConfig
+from ragkit.config.security import SecurityConfig, check_config, check_untrusted
+from ragkit.config.yaml_strict import load_yaml, read_yaml_file
 from ragkit.errors import ConfigError
 
 ENV_PREFIX = "RAGKIT_"
@@ -43,6 +51,12 @@ class RagkitConfig(Section):
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     answer: AnswerConfig = Field(default_factory=AnswerConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+
+    @model_validator(mode="after")
+    def _key_policy(self) -> "RagkitConfig":
+        check_config(self)  # raises KeyPolicyError (a ConfigError naming the key)
+        return self
 
     # ---- resolved paths ------------------------------------------------------------------------
     @property
@@ -78,24 +92,35 @@ def load_config(
     path: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
+    *,
+    untrusted: str | Path | Mapping[str, Any] | None = None,
+    untrusted_source: str | None = None,
+    untrusted_hint: str | None = None,
 ) -> RagkitConfig:
-    """Load YAML (if given), deep-merge `overrides`, then RAGKIT_* env vars; validate strictly."""
+    """Load YAML (if given), deep-merge `overrides`, then the `untrusted` layer (a YAML file or a
+    mapping, checked first: `untrusted_source` names it in errors, `untrusted_hint` says what to
+    do instead), then RAGKIT_* env vars; validate strictly."""
     data: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"config file not found: {p}")
-        try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{p}: not valid YAML: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{p}: the top level must be a mapping of sections")
-        data = loaded
+        data = _read_file(path)
     if overrides:
         data = _merge(data, dict(overrides))
+    if untrusted is not None:
+        if isinstance(untrusted, Mapping):
+            layer, source = dict(untrusted), untrusted_source or "untrusted config"
+        else:
+            layer, source = _read_file(untrusted), untrusted_source or str(untrusted)
+        check_untrusted(layer, source, untrusted_hint)
+        data = _merge(data, layer)
     data = _merge(data, env_overrides(os.environ if env is None else env))
     return _validate(data)
+
+
+def _read_file(path: str | Path) -> dict[str, Any]:
+    loaded = read_yaml_file(path) or {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    return loaded
 
 
 def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
@@ -108,8 +133,10 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         if not keys:
             continue
         try:
-            value = yaml.safe_load(raw) if raw != "" else None
-        except yaml.YAMLError:
+            value = load_yaml(raw, f"${name}") if raw != "" else None
+        except ConfigError as exc:
+            if "duplicate key" in str(exc):
+                raise
             value = raw
         if isinstance(value, (dict, list)) and not raw.lstrip().startswith(("{", "[")):
             value = raw  # "host:6333" or ":memory:" are strings, not mappings

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from ragkit.config.base import Section
 
@@ -23,11 +23,16 @@ class ProviderConfig(Section):
     provider: Literal["extractive", "openai", "anthropic"] = "extractive"
     model: str = "extractive"
     base_url: str | None = None  # openai: any OpenAI-compatible server (vLLM, llama.cpp, Ollama)
-    api_key_env: str | None = None  # default: OPENAI_API_KEY / ANTHROPIC_API_KEY; the key never enters config
+    # default: OPENAI_API_KEY / ANTHROPIC_API_KEY; else a variable named *_API_KEY. The key never
+    # enters config, and goes only to the host it is meant for (see ragkit/config/security.py)
+    api_key_env: str | None = None
     max_tokens: int = Field(512, ge=1)
     temperature: float = Field(0.1, ge=0, le=2)
     timeout_s: float = Field(30.0, gt=0)  # per attempt; the request deadline may cut it shorter
     context_window: int | None = Field(None, ge=1)  # default: the price table's value for the model
+    # set by RagkitConfig from security.allow_key_hosts (never from input); read by the factory
+    _key_hosts: tuple[str, ...] = PrivateAttr(default=())
+    _key_where: str = PrivateAttr(default="")
 
 
 class RouteConfig(ProviderConfig):
