@@ -23,5 +23,7 @@ def build_store(cfg) -> "object":
             )
         from ragkit.index.qdrant_store import QdrantStore, api_key_from_env
 
-        return QdrantStore(store.url, store.collection, api_key=api_key_from_env(store.api_key_env))
+        key = api_key_from_env(store.api_key_env, store.url, allow_hosts=store._key_hosts,
+                               where=store._key_where or "store")
+        return QdrantStore(store.url, store.collection, api_key=key)
     raise ConfigError(f"store.backend: unknown backend {store.backend!r}; use 'edge' or 'qdrant'")

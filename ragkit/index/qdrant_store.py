@@ -9,7 +9,6 @@ Fusion (RRF with k and weights, DBSF) runs in the engine, as on Edge.
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -234,6 +233,11 @@ class QdrantStore(StoreBase):
         return m.QueryRequest(prefetch=prefetch, query=fusion, filter=native, limit=s.top_k, with_payload=True)
 
 
-def api_key_from_env(name: str | None) -> str | None:
-    """The Qdrant API key from the environment variable the config names (never logged)."""
-    return os.environ.get(name) if name else None
+def api_key_from_env(name: str | None, url: str | None = None, *, allow_hosts: Sequence[str] = (),
+                     where: str = "store") -> str | None:
+    """The Qdrant API key from the environment variable the config names (never logged), when it may
+    go to `url`'s host: QDRANT_API_KEY / *_API_KEY to a non-loopback store.url, or to a host in
+    security.allow_key_hosts; none for :memory: or a local folder (ragkit/config/security.py)."""
+    from ragkit.config.security import grant_key
+
+    return grant_key("qdrant", name, url, allow=allow_hosts, where=where).value

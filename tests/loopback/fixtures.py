@@ -5,7 +5,9 @@
 * ``loopback``  - a started :class:`LoopbackServer` (one per test), closed afterwards; script it
   with ``loopback.script(model_or_None, Reply.ok("canned answer", input_tokens=..., ...), ...)``,
   or set ``loopback.default`` / ``loopback.responder`` for every request.
-* ``fake_keys`` - sets OPENAI_API_KEY / ANTHROPIC_API_KEY to throwaway values for the test.
+* ``fake_keys`` - sets OPENAI_API_KEY / ANTHROPIC_API_KEY to throwaway values for the test, and
+  allows keys to go to the loopback server ($RAGKIT_SECURITY__ALLOW_KEY_HOSTS=127.0.0.1): without
+  that, ragkit sends a key only to its provider's own host (ragkit/config/security.py).
 
 Helpers build config sections that point a route at the server::
 
@@ -34,6 +36,7 @@ def loopback():
 def fake_keys(monkeypatch) -> dict[str, str]:
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_OPENAI_KEY)
     monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_ANTHROPIC_KEY)
+    monkeypatch.setenv("RAGKIT_SECURITY__ALLOW_KEY_HOSTS", "127.0.0.1")  # the loopback server may get them
     return {"openai": FAKE_OPENAI_KEY, "anthropic": FAKE_ANTHROPIC_KEY}
 
 

@@ -19,8 +19,8 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from ragkit.errors import BadRequestError, ConfigError, MalformedResponseError
-from ragkit.models.llm.base import api_key_from_env
+from ragkit.config.security import KeyGrant, grant_key, withheld_hint
+from ragkit.errors import AuthenticationError, BadRequestError, ConfigError, MalformedResponseError
 from ragkit.models.llm.errors_map import map_exception
 
 MAX_INPUTS_PER_REQUEST = 2048
@@ -81,17 +81,20 @@ class OpenAIEmbedder:
 
     def __init__(self, model: str = "text-embedding-3-small", *, dimensions: int | None = None, batch_size: int = 2048,
                  base_url: str | None = None, api_key_env: str | None = "OPENAI_API_KEY", timeout_s: float = 60.0,
-                 runner: EmbeddingRunner | None = None):
+                 runner: EmbeddingRunner | None = None, allow_key_hosts: Sequence[str] = (), where: str = ""):
         self.name = model
         self.dimensions = dimensions
         self.batch_size = max(1, min(batch_size, MAX_INPUTS_PER_REQUEST))
         self.base_url = base_url
         self.api_key_env = api_key_env
+        self.allow_key_hosts = tuple(allow_key_hosts)  # security.allow_key_hosts of a trusted config
+        self.where = where or f"openai embedder {model!r}"
         self.timeout_s = timeout_s
         self.runner: EmbeddingRunner = runner or DirectRunner()
         self._dim = dimensions or _DEFAULT_DIMS.get(model)
         self._client = None
         self._key: str | None = None
+        self._grant: KeyGrant | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -99,7 +102,8 @@ class OpenAIEmbedder:
         """From an `EmbedderConfig` (provider: openai)."""
         model = cfg.model if cfg.model and cfg.model.lower() != "all-minilm-l6-v2" else "text-embedding-3-small"
         return cls(model, dimensions=cfg.dimensions, batch_size=cfg.batch_size, base_url=cfg.base_url,
-                   api_key_env=cfg.api_key_env, runner=runner)
+                   api_key_env=cfg.api_key_env, runner=runner, allow_key_hosts=cfg._key_hosts,
+                   where=f"{cfg._key_where} (openai embedder {model!r})" if cfg._key_where else "")
 
     # ---- cheap facts ----------------------------------------------------------------------------
     @property
@@ -123,9 +127,12 @@ class OpenAIEmbedder:
             if self._client is None:
                 import openai
 
-                required = self.base_url is None or bool(self.api_key_env)
-                self._key = api_key_from_env("openai", self.api_key_env, required=required)
-                self._client = openai.OpenAI(api_key=self._key or "no-key", base_url=self.base_url, max_retries=0,
+                # the public API needs a key; a compatible server needs one only for a variable of its own
+                required = self.base_url is None or (self.api_key_env or "OPENAI_API_KEY") != "OPENAI_API_KEY"
+                grant = grant_key("openai", self.api_key_env, self.base_url, allow=self.allow_key_hosts,
+                                  required=required, where=self.where)
+                self._grant, self._key = grant, grant.value
+                self._client = openai.OpenAI(api_key=self._key or "no-key", base_url=grant.url, max_retries=0,
                                              timeout=self.timeout_s)
             return self._client
 
@@ -164,7 +171,11 @@ class OpenAIEmbedder:
         try:
             resp = client.embeddings.create(**params, timeout=timeout_s or self.timeout_s)
         except Exception as exc:
-            raise map_exception(exc, openai, provider=self.provider, model=self.name, secrets=[self._key]) from None
+            err = map_exception(exc, openai, provider=self.provider, model=self.name, secrets=[self._key])
+            if isinstance(err, AuthenticationError) and self._grant is not None and self._grant.withheld:
+                err = AuthenticationError(f"{err}; {withheld_hint(self._grant)}", provider=self.provider,
+                                          model=self.name, status=err.status)
+            raise err from None
         latency = time.perf_counter() - t0
         try:
             rows = sorted(resp.data, key=lambda d: d.index)
@@ -185,3 +196,4 @@ class OpenAIEmbedder:
                 self._client.close()
             self._client = None
             self._key = None
+            self._grant = None

@@ -5,7 +5,9 @@ each `Message` with `cache=True` ends a cacheable prefix and gets `cache_control
 text block (Anthropic allows 4 breakpoints: the last 4 marks are kept). System messages become the
 `system` blocks; consecutive turns of one role merge into one turn of several blocks. Usage reads
 `cache_read_input_tokens` and `cache_creation_input_tokens` as cache-read / cache-write tokens.
-SDK retries are off; the key comes from `api_key_env` (default ANTHROPIC_API_KEY). The route's
+SDK retries are off; the key comes from `api_key_env` (default ANTHROPIC_API_KEY) and goes only to
+api.anthropic.com or a host allowed in security.allow_key_hosts (ragkit/config/security.py): a
+`base_url` elsewhere is refused before the first request. The route's
 temperature is sent when the installed SDK's `messages.create` still takes one (2.x does not).
 """
 
@@ -17,7 +19,7 @@ import time
 from typing import Any, Sequence
 
 from ragkit.errors import ContentFilteredError, MalformedResponseError
-from ragkit.models.llm.base import api_key_from_env
+from ragkit.config.security import grant_key
 from ragkit.models.llm.errors_map import map_exception
 from ragkit.types import Completion, Message, Usage
 
@@ -70,12 +72,15 @@ class AnthropicProvider:
     accepts_timeout = True
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str | None = None,
-                 timeout_s: float = 30.0, context_window: int | None = None):
+                 timeout_s: float = 30.0, context_window: int | None = None, allow_key_hosts: Sequence[str] = (),
+                 where: str = ""):
         self.model = model
         self.base_url = base_url
         self.api_key_env = api_key_env
         self.timeout_s = timeout_s
         self.context_window = context_window
+        self.allow_key_hosts = tuple(allow_key_hosts)  # security.allow_key_hosts of a trusted config
+        self.where = where or f"anthropic model {model!r}"
         self._client = None
         self._key: str | None = None
         self._takes_temperature = False
@@ -86,8 +91,11 @@ class AnthropicProvider:
             if self._client is None:
                 import anthropic
 
-                self._key = api_key_from_env("anthropic", self.api_key_env)
-                self._client = anthropic.Anthropic(api_key=self._key, base_url=self.base_url, max_retries=0,
+                grant = grant_key("anthropic", self.api_key_env, self.base_url, allow=self.allow_key_hosts,
+                                  required=True, where=self.where)
+                self._key = grant.value
+                # an explicit key and URL: the SDK reads no credential or base URL of its own from the environment
+                self._client = anthropic.Anthropic(api_key=self._key, base_url=grant.url, max_retries=0,
                                                    timeout=self.timeout_s)
                 # recent SDK releases dropped `temperature` from Messages.create: send it only where taken
                 self._takes_temperature = "temperature" in inspect.signature(self._client.messages.create).parameters

@@ -8,14 +8,12 @@ because it answers from the chunks themselves rather than from the rendered prom
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ragkit.errors import AuthenticationError
+from ragkit.config.security import DEFAULT_KEY_ENV, grant_key  # noqa: F401  (DEFAULT_KEY_ENV re-exported)
 from ragkit.types import Message, ScoredChunk
 
-DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 _TOKENS_PER_MESSAGE = 4  # chat formats wrap each message in a few tokens
 _TOKENS_PER_REQUEST = 3
 
@@ -33,17 +31,12 @@ class GenerationContext:
         return tuple(sc.chunk.chunk_id for sc in self.chunks)
 
 
-def api_key_from_env(provider: str, env_name: str | None, *, required: bool = True) -> str | None:
-    """The API key from the environment variable `env_name` (default per provider); never from config."""
-    name = env_name or DEFAULT_KEY_ENV.get(provider, "")
-    value = os.environ.get(name, "") if name else ""
-    if not value and required:
-        raise AuthenticationError(
-            f"{provider}: no API key: set the environment variable {name or '(api_key_env)'} "
-            f"(config key llm.<route>.api_key_env names a different variable)",
-            provider=provider,
-        )
-    return value or None
+def api_key_from_env(provider: str, env_name: str | None, *, required: bool = True, base_url: str | None = None,
+                     allow_hosts: Sequence[str] = (), where: str = "") -> str | None:
+    """The API key from the environment variable `env_name` (default per provider), when it may be
+    sent to `base_url` (default: the provider's own host); never from config. KeyPolicyError when
+    the variable is no key variable or may not go there (see ragkit/config/security.py)."""
+    return grant_key(provider, env_name, base_url, allow=allow_hosts, required=required, where=where).value
 
 
 def scrub(text: str, secrets: Sequence[str | None]) -> str:

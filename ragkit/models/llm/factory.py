@@ -20,17 +20,24 @@ def build_llm(cfg: ProviderConfig, *, extractive_answer: ExtractiveAnswerFn | No
         from ragkit.models.llm.openai_provider import OpenAIProvider
 
         return OpenAIProvider(cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env, timeout_s=cfg.timeout_s,
-                              context_window=window)
+                              context_window=window, **_key_policy(cfg))
     if cfg.provider == "anthropic":
         from ragkit.models.llm.anthropic_provider import AnthropicProvider
 
         return AnthropicProvider(cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env,
-                                 timeout_s=cfg.timeout_s, context_window=window)
+                                 timeout_s=cfg.timeout_s, context_window=window, **_key_policy(cfg))
     if cfg.provider == "extractive":
         from ragkit.models.llm.extractive_provider import ExtractiveProvider
 
         return ExtractiveProvider(extractive_answer, model=cfg.model)
     raise ConfigError(f"llm provider {cfg.provider!r} is unknown: use extractive, openai or anthropic")
+
+
+def _key_policy(cfg: ProviderConfig) -> dict[str, Any]:
+    """The trusted config's allow-list and the section's config path, which RagkitConfig hands each
+    provider section (a section built on its own has none: keys go only to their own hosts)."""
+    where = cfg._key_where
+    return {"allow_key_hosts": cfg._key_hosts, "where": f"{where} ({cfg.provider} model {cfg.model!r})" if where else ""}
 
 
 def call_llm(llm: Any, messages: Sequence[Message], *, max_tokens: int, temperature: float,

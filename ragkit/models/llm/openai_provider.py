@@ -1,8 +1,9 @@
 """OpenAI Chat Completions through the official SDK; `base_url` serves any OpenAI-compatible server.
 
 The SDK's own retries are off (max_retries=0): ragkit's orchestration layer is the only retry loop.
-The key comes from the environment variable `api_key_env` (default OPENAI_API_KEY); a local
-OpenAI-compatible server (vLLM, llama.cpp, Ollama) at `base_url` may run without one.
+The key comes from the environment variable `api_key_env` (default OPENAI_API_KEY) and goes only
+where ragkit/config/security.py allows: OPENAI_API_KEY to api.openai.com or an allowed host (else
+no key is sent: a local OpenAI-compatible server such as vLLM, llama.cpp or Ollama needs none).
 OpenAI caches long prompt prefixes on its own; `prompt_tokens_details.cached_tokens` is read as
 cache-read tokens (they are inside `prompt_tokens`, so they are subtracted from the input count).
 """
@@ -13,8 +14,9 @@ import threading
 import time
 from typing import Any, Sequence
 
-from ragkit.errors import ContentFilteredError, MalformedResponseError
-from ragkit.models.llm.base import api_key_from_env, estimate_prompt_tokens
+from ragkit.config.security import KeyGrant, grant_key, withheld_hint
+from ragkit.errors import AuthenticationError, ContentFilteredError, MalformedResponseError
+from ragkit.models.llm.base import estimate_prompt_tokens
 from ragkit.models.llm.errors_map import map_exception
 from ragkit.types import Completion, Message, Usage
 
@@ -59,14 +61,18 @@ class OpenAIProvider:
     accepts_timeout = True
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str | None = None,
-                 timeout_s: float = 30.0, context_window: int | None = None):
+                 timeout_s: float = 30.0, context_window: int | None = None, allow_key_hosts: Sequence[str] = (),
+                 where: str = ""):
         self.model = model
         self.base_url = base_url
         self.api_key_env = api_key_env
         self.timeout_s = timeout_s
         self.context_window = context_window
+        self.allow_key_hosts = tuple(allow_key_hosts)  # security.allow_key_hosts of a trusted config
+        self.where = where or f"openai model {model!r}"
         self._client = None
         self._key: str | None = None
+        self._grant: KeyGrant | None = None
         self._lock = threading.Lock()
 
     def _get_client(self):
@@ -76,8 +82,11 @@ class OpenAIProvider:
 
                 # a local OpenAI-compatible server may need no key unless api_key_env names one
                 required = self.base_url is None or self.api_key_env is not None
-                self._key = api_key_from_env("openai", self.api_key_env, required=required)
-                self._client = openai.OpenAI(api_key=self._key or "no-key", base_url=self.base_url,
+                grant = grant_key("openai", self.api_key_env, self.base_url, allow=self.allow_key_hosts,
+                                  required=required, where=self.where)
+                self._grant, self._key = grant, grant.value
+                # the URL that was checked is the one used (not $OPENAI_BASE_URL read again by the SDK)
+                self._client = openai.OpenAI(api_key=self._key or "no-key", base_url=grant.url,
                                              max_retries=0, timeout=self.timeout_s)
             return self._client
 
@@ -91,7 +100,11 @@ class OpenAIProvider:
         try:
             resp = client.chat.completions.create(**params, timeout=timeout_s or self.timeout_s)
         except Exception as exc:  # every SDK failure becomes a typed ProviderError
-            raise map_exception(exc, openai, provider=self.provider, model=self.model, secrets=[self._key]) from None
+            err = map_exception(exc, openai, provider=self.provider, model=self.model, secrets=[self._key])
+            if isinstance(err, AuthenticationError) and self._grant is not None and self._grant.withheld:
+                err = AuthenticationError(f"{err}; {withheld_hint(self._grant)}", provider=self.provider,
+                                          model=self.model, status=err.status)
+            raise err from None
         latency = time.perf_counter() - t0
         try:
             choice = resp.choices[0]
@@ -121,3 +134,4 @@ class OpenAIProvider:
                 self._client.close()
             self._client = None
             self._key = None
+            self._grant = None
