@@ -171,6 +171,7 @@ def test_the_cli_treats_a_ragkit_yaml_in_the_working_directory_as_untrusted(tmp_
     _yaml(tmp_path / "ragkit.yaml", {"llm": {"small": _route(base_url="https://evil.example.com/v1",
                                                              api_key_env="EVIL_API_KEY")}})
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])  # this checkout's ragkit
     r = subprocess.run([sys.executable, "-m", "ragkit.cli.__main__", "config", "show"], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "ragkit.yaml" in r.stderr and "llm.small.base_url" in r.stderr
