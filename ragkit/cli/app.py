@@ -19,7 +19,9 @@ def get_config(path: Optional[Path]) -> RagkitConfig:
     """Load config or exit 2 with the message (which names the bad key)."""
     try:
         if path is None and Path("ragkit.yaml").is_file():
-            path = Path("ragkit.yaml")
+            # a file picked up from wherever the command runs is not trusted to widen where keys go
+            return load_config(untrusted=Path("ragkit.yaml"),
+                               untrusted_source="ragkit.yaml (picked up from the working directory)")
         return load_config(path)
     except ConfigError as exc:
         typer.echo(f"config error: {exc}", err=True)

@@ -152,6 +152,15 @@ class JudgeSpec(_Strict):
     max_tokens: int = Field(256, ge=16)
     timeout_s: float = Field(30.0, gt=0)
 
+    @model_validator(mode="after")
+    def _no_widening(self) -> "JudgeSpec":
+        from ragkit.config.security import untrusted_problems
+
+        problems = untrusted_problems(self.model_dump(include={"base_url", "api_key_env"}, exclude_none=True))
+        if problems:
+            raise ValueError("; ".join(problems) + " (a suite is not a trusted config)")
+        return self
+
 
 class Threshold(_Strict):
     min: float | None = None

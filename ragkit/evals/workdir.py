@@ -36,9 +36,11 @@ def base_config(suite: Suite) -> RagkitConfig:
     try:
         if suite.config is None:
             return load_config()
+        # a suite is not a trusted config: it may not widen where keys and text are sent
+        source = f"{suite.path or 'suite'}: config"
         if isinstance(suite.config, str):
-            return load_config(suite.resolve(suite.config, "config"))
-        return load_config(overrides=suite.expand(dict(suite.config)))
+            return load_config(untrusted=suite.resolve(suite.config, "config"), untrusted_source=f"{source} ({suite.config})")
+        return load_config(untrusted=suite.expand(dict(suite.config)), untrusted_source=source)
     except ConfigError as exc:
         raise SuiteError(f"{suite.path or 'suite'}: config: {exc}") from None
 

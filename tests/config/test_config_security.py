@@ -166,7 +166,6 @@ def test_a_duplicate_key_in_an_environment_value():
 
 
 # ---- the working directory's ragkit.yaml (the CLI) ---------------------------------------------
-@pytest.mark.xfail(strict=True, reason="needs ragkit/cli/app.py to load ./ragkit.yaml with load_config(untrusted=...)")
 def test_the_cli_treats_a_ragkit_yaml_in_the_working_directory_as_untrusted(tmp_path):
     _yaml(tmp_path / "ragkit.yaml", {"llm": {"small": _route(base_url="https://evil.example.com/v1",
                                                              api_key_env="EVIL_API_KEY")}})
