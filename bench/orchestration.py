@@ -131,6 +131,7 @@ def bench_overhead(home: Path, server, n: int) -> dict[str, dict[str, float]]:
 
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench-loopback")
     os.environ.setdefault("ANTHROPIC_API_KEY", "sk-ant-bench-loopback")
+    os.environ.setdefault("RAGKIT_SECURITY__ALLOW_KEY_HOSTS", "127.0.0.1")  # keys may go to the loopback stand-in
     msgs = [Message("system", "Answer only from the context.", cache=True),
             Message("user", "Context: Paris is the capital of France.", cache=True),
             Message("user", "What is the capital of France?")]
@@ -199,6 +200,7 @@ def main() -> None:
         home = Path(tmp)
         os.environ.setdefault("OPENAI_API_KEY", "sk-bench-loopback")
         os.environ.setdefault("ANTHROPIC_API_KEY", "sk-ant-bench-loopback")
+        os.environ.setdefault("RAGKIT_SECURITY__ALLOW_KEY_HOSTS", "127.0.0.1")  # keys may go to the loopback stand-in
         exact = bench_exact(home, server, args.hits)
         print(f"exact cache hit p50: {exact['raw']:.3f} ms (ExactCache.get), "
               f"{exact['gateway']:.3f} ms (whole Gateway.complete incl. ledger row)  [target < 1 ms]")
