@@ -150,9 +150,9 @@ def depth_details(searches: Sequence[SearchObs], recall_k: int, start: int, cap:
     used = [s.depth for s in searches] or [start]
     return {"start": start, "cap": cap, "max_used": max(used), "deepened_queries": sum(d > start for d in used),
             "short_of_k": sum(len(s.first_stage) < recall_k for s in searches),
-            "note": (f"chunks are fetched {start} at a time per query and, where they hold fewer than {recall_k} "
-                     f"documents, again at twice the depth (up to {cap}); the documents a deeper fetch adds rank "
-                     "after the first ones")}
+            "note": (f"each query's first {start} chunks are fetched; where they hold fewer than {recall_k} "
+                     f"documents the search is repeated at twice the depth (up to {cap} chunks), and the "
+                     "documents a deeper search adds rank after the first ones")}
 
 
 # ---- 4. rerank lift -------------------------------------------------------------------------------
