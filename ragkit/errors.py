@@ -108,6 +108,22 @@ class MalformedResponseError(ProviderError):
     fallback = True
 
 
+class StreamInterruptedError(ProviderError):
+    """A streamed completion broke off after it had started (the server dropped the connection, the
+    client closed it, or the stream ended without its final event). Never retried: tokens were
+    already spent and text already shown. `partial_text` is what arrived; `usage` the tokens used as
+    far as known (the provider's own figures when it sent them, else counted from the prompt and the
+    partial text)."""
+
+    retryable = False
+    fallback = False
+
+    def __init__(self, message: str, *, partial_text: str = "", usage=None, **kw):
+        super().__init__(message, **kw)
+        self.partial_text = partial_text
+        self.usage = usage
+
+
 # ---- orchestration ---------------------------------------------------------------------------
 class BudgetExceededError(RagkitError):
     """A call would exceed a budget; it was not made."""

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
+from typing import Any, Iterable, Iterator, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from ragkit.types import Chunk, Completion, Document, Message, ScoredChunk, SparseVector, TextPiece
+from ragkit.types import (
+    Chunk,
+    Completion,
+    Document,
+    Generation,
+    GenerationRequest,
+    Message,
+    ScoredChunk,
+    SparseVector,
+    StreamDelta,
+    TextPiece,
+)
 
 
 @runtime_checkable
@@ -122,10 +133,34 @@ class Reranker(Protocol):
 
 @runtime_checkable
 class LLM(Protocol):
+    """A chat model behind an API (ragkit.models.llm: OpenAI-compatible, Anthropic). `context_window`
+    is None when unknown. `stream` yields text deltas and ends with one `StreamDelta(completion=...)`
+    carrying the whole text and the usage (cached tokens included); a stream that breaks off after it
+    started raises `ragkit.errors.StreamInterruptedError` with the partial text and the tokens used."""
+
     provider: str
     model: str
+    context_window: int | None
 
-    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Completion: ...
+    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+                 timeout_s: float | None = None) -> Completion: ...
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+               timeout_s: float | None = None) -> Iterator[StreamDelta]: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Writes the answer text for `ask` (ragkit.answer.generators: extractive, or an LLM route through
+    the gateway). `stream` yields `StreamDelta` text pieces and ends with the `Generation`."""
+
+    name: str
+
+    def generate(self, request: GenerationRequest) -> Generation: ...
+
+    def stream(self, request: GenerationRequest) -> Iterator[StreamDelta | Generation]: ...
 
 
 @runtime_checkable

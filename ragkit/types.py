@@ -169,3 +169,40 @@ class Completion:
     usage: Usage = Usage()
     latency_s: float = 0.0
     cost_usd: float | None = None  # None when the price is unknown
+
+
+@dataclass(frozen=True)
+class StreamDelta:
+    """One piece of a streamed completion (`LLM.stream`): `text` as it arrives; the last piece has
+    `completion` set (the whole text, finish reason, usage with cached tokens) and no text."""
+
+    text: str = ""
+    completion: Completion | None = None
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What a `Generator` answers from: the question, the evidence in the prompt (best first) and the
+    rendered prompt itself. The extractive generator reads `chunks`; an LLM generator sends `messages`."""
+
+    question: str
+    chunks: tuple[ScoredChunk, ...]
+    messages: tuple[Message, ...]
+    query_id: str | None = None
+    template_version: str = "v1"
+    stage: str = "generate"
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A generator's answer with what it cost. `completion.cost_usd` is what this request paid
+    (0.0 on a cache hit); `cost_usd` sums every attempt (None when a price is unknown)."""
+
+    completion: Completion
+    cost_usd: float | None = 0.0
+    usage: Usage = Usage()
+    cache_hit: str | None = None  # None | "exact" | "semantic"
+    saved_usd: float | None = None  # a cache hit: what the cached answer cost when it was made
+    attempts: tuple[Any, ...] = ()  # ragkit.orchestrate.gateway.AttemptRecord, one per attempt
+    notes: tuple[str, ...] = ()
+    ledger_row: int | None = None  # the final attempt's ledger row, when a ledger recorded it
