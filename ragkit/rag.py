@@ -70,17 +70,24 @@ class RAG:
 
     @property
     def gateway(self):
+        """Calls the API routes (retries, fallbacks, budgets, exact cache, ledger)."""
+        from ragkit.answer.generators import api_routes
         from ragkit.orchestrate import build_gateway
 
-        def build():
-            from ragkit.answer.extractive import extractive_answer
+        return self._part("gateway", lambda: build_gateway(self.cfg, routes=api_routes(self.cfg)))
 
-            n = self.cfg.answer.max_sentences
-            embedder = self.embedder if self.cfg.cache.semantic else None
-            return build_gateway(self.cfg, extractive_answer=lambda q, chunks: extractive_answer(q, chunks, n),
-                                 embedder=embedder)
+    @property
+    def generators(self):
+        """One `Generator` per configured route: {"small": ..., "large": ...}."""
+        from ragkit.answer.generators import build_generators
 
-        return self._part("gateway", build)
+        return self._part("generators", lambda: build_generators(self.cfg, self.gateway))
+
+    @property
+    def semantic_cache(self):
+        from ragkit.orchestrate.wiring import build_semantic_cache
+
+        return self._part("semantic_cache", lambda: build_semantic_cache(self.cfg, self.embedder))
 
     def index_version(self) -> str:
         """Changes whenever an ingest changes the index; caches compare it."""
@@ -121,21 +128,35 @@ class RAG:
 
     def ask(self, question: str, *, filters: Mapping[str, Any] | None = None, top_k: int | None = None):
         """A grounded answer with verified citations, or "I don't have enough information."."""
-        from ragkit.answer.ask import AskDeps, ask
+        from ragkit.answer.ask import ask
 
-        deps = AskDeps(
+        return ask(self._ask_deps(), question, filters=filters, top_k=top_k)
+
+    def ask_stream(self, question: str, *, filters: Mapping[str, Any] | None = None, top_k: int | None = None):
+        """`ask`, streamed: AnswerDelta pieces, CitationVerified, then AnswerFinal (or one AnswerError);
+        see ragkit.answer.events. The final Answer equals what `ask` returns."""
+        from ragkit.answer.ask import ask_stream
+
+        return ask_stream(self._ask_deps(), question, filters=filters, top_k=top_k)
+
+    def _ask_deps(self):
+        from ragkit.answer.ask import AskDeps
+
+        return AskDeps(
             retriever=self.retriever,
+            generators=self.generators,
             gateway=self.gateway,
             answer_cfg=self.cfg.answer,
+            routing=self.cfg.llm.routing,
             model_hint=self.cfg.llm.small.model,
             index_version=self.index_version,
+            semantic_cache=self.semantic_cache,
             embed=self.embedder.embed,
         )
-        return ask(deps, question, filters=filters, top_k=top_k)
 
     def close(self) -> None:
         for part in reversed(list(self._parts.values())):
-            close = getattr(part, "close", None)
+            close = getattr(part, "close", None)  # generators and a None cache have nothing to close
             if callable(close):
                 close()
         self._parts.clear()

@@ -191,6 +191,7 @@ class GenerationRequest:
     query_id: str | None = None
     template_version: str = "v1"
     stage: str = "generate"
+    routing: Any = None  # the routing decision recorded with the call (ragkit.orchestrate.router.RoutingDecision)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ from ragkit.orchestrate.cache_exact import ExactCache, exact_key
 from ragkit.orchestrate.cache_semantic import SemanticCache, SemanticLookup
 from ragkit.orchestrate.chain import ModelSlot
 from ragkit.orchestrate.clock import Clock, ManualClock, SystemClock
-from ragkit.orchestrate.gateway import AttemptRecord, Gateway, GatewayResult, SemanticKey
+from ragkit.orchestrate.gateway import AttemptRecord, Gateway, GatewayResult
 from ragkit.orchestrate.ledger import Ledger, LedgerRow
 from ragkit.orchestrate.retry import RetryPolicy
 from ragkit.orchestrate.router import RoutingDecision, RoutingFeatures, VerificationResult, VerifyFn
-from ragkit.orchestrate.wiring import build_gateway
+from ragkit.orchestrate.wiring import build_gateway, build_semantic_cache, configured_routes
 
 __all__ = [
     "AttemptRecord",
@@ -26,12 +26,13 @@ __all__ = [
     "RoutingDecision",
     "RoutingFeatures",
     "SemanticCache",
-    "SemanticKey",
     "SemanticLookup",
     "SystemClock",
     "VerificationResult",
     "VerifyFn",
     "build_gateway",
+    "build_semantic_cache",
+    "configured_routes",
     "estimate_cost",
     "estimate_tokens",
     "exact_key",

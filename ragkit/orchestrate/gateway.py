@@ -1,28 +1,25 @@
-"""The gateway: every LLM call of an `ask` goes through here.
+"""The gateway: every paid model call goes through here, one route at a time.
 
-For one request it: looks up the semantic cache (when given a `SemanticKey`), picks a route
-(`none` / `policy` / `cascade`), looks up the exact cache, runs the route's fallback chain (budget
-check before each attempt, retries, cooldowns), writes one ledger row per attempt and per cache hit,
-escalates small -> large in cascade mode, stores the answer in the caches, and returns a
-`GatewayResult` with the completion, its cost, the routing decision and every attempt.
+For one request on a named route it: looks up the exact cache, runs the route's fallback chain
+(ledger and budget checked before each attempt, retries, cooldowns), writes one ledger row per
+attempt and per cache hit, stores the answer in the exact cache and returns a `Generation` with the
+completion, what it cost and every attempt::
 
-    result = gateway.complete(messages, query_id=qid, stage="generate", features=features,
-                              verify=verify, context=GenerationContext(question, chunks),
-                              semantic=SemanticKey(question, chunk_ids, index_version, query_vector),
-                              template_version=cfg.answer.prompt_version)
+    gen = gateway.complete(messages, route="small", query_id=qid, stage="generate", decision=decision)
+    for piece in gateway.stream(messages, route="large", query_id=qid):  # StreamDelta ..., then the Generation
+        ...
 
-`verify(completion) -> VerificationResult(ok, reason, abstained)` is the application's hook. It is
-called at most once per completion: in cascade mode on the small route's answer (to decide the
-escalation), and on the final answer before it is stored in the semantic cache (an abstention or
-an answer that fails verification is never cached), or whenever it is given; its result is
-returned as `GatewayResult.verification`.
+Which route to call, whether to escalate, the semantic cache and verification belong to the caller
+(`ragkit.answer.ask`); the gateway records what the caller tells it (`decision`, `record_hit`,
+`set_counterfactual`) and never calls back up.
 
-Raises `BudgetExceededError` (the call was not made), `LedgerError` (the ledger cannot record a
-paid call, so it was not made; free calls - the offline extractive generator, zero-priced models -
-still run), `AllModelsFailedError` (every model of the route failed or is cooling down; `.errors`
-holds the typed causes), or a fail-now `ProviderError` (AuthenticationError, BadRequestError,
-ContentFilteredError) as it is. A row that cannot be written after the call never loses the
-answer: it is kept in the ledger's pending file and `GatewayResult.notes` says so.
+Raises `BudgetExceededError` (the call was not made), `LedgerError` (the ledger cannot record a paid
+call, so it was not made; zero-priced models still run), `AllModelsFailedError` (every model of the
+route failed or is cooling down; `.errors` holds the typed causes), a fail-now `ProviderError`
+(AuthenticationError, BadRequestError, ContentFilteredError) as it is, or - from `stream` only -
+`StreamInterruptedError` once the stream had started (its row is written first). A row that cannot
+be written after the call never loses the answer: it is kept in the ledger's pending file and
+`Generation.notes` says so.
 """
 
 from __future__ import annotations
@@ -31,45 +28,24 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
-import numpy as np
-
-from ragkit.config.orchestrate import RoutingConfig
-from ragkit.errors import LedgerError
-from ragkit.models.llm.base import GenerationContext
-from ragkit.models.llm.factory import call_llm
+from ragkit.config.orchestrate import RoutingConfig  # noqa: F401  (re-exported for older imports)
+from ragkit.errors import LedgerError, MalformedResponseError, StreamInterruptedError
 from ragkit.models.prices import PriceTable
 from ragkit.orchestrate.budget import BudgetGuard, estimate_cost, estimate_tokens
 from ragkit.orchestrate.cache_exact import ExactCache, exact_key
-from ragkit.orchestrate.cache_semantic import SemanticCache
 from ragkit.orchestrate.chain import ChainNotes, ModelSlot, run_chain
 from ragkit.orchestrate.clock import Clock, SystemClock
 from ragkit.orchestrate.cooldown import Cooldowns
 from ragkit.orchestrate.ledger import Ledger, LedgerRow
 from ragkit.orchestrate.retry import AttemptInfo, RetryPolicy
-from ragkit.orchestrate.router import (
-    RoutingDecision,
-    RoutingFeatures,
-    VerificationResult,
-    VerifyFn,
-    cascade_escalation,
-    default_verification,
-    policy_route,
-)
-from ragkit.types import Completion, Message, Usage
+from ragkit.orchestrate.router import RoutingDecision
+from ragkit.types import Completion, Generation, Message, StreamDelta, Usage
 
 _FORMAT_OVERHEAD_TOKENS = 64  # chat wrapping; a prompt of B utf-8 bytes has at most B tokens
 
-
-@dataclass(frozen=True)
-class SemanticKey:
-    """What the semantic cache needs: the question, the evidence retrieved now, the index version."""
-
-    question: str
-    evidence_ids: tuple[str, ...]
-    index_version: str
-    vector: np.ndarray | None = field(default=None, compare=False)  # the query embedding, if at hand
+GatewayResult = Generation  # the name older code imports
 
 
 @dataclass(frozen=True)
@@ -78,184 +54,227 @@ class AttemptRecord:
     provider: str
     model: str
     attempt: int
-    outcome: str  # "ok", "cache_hit" or the error class name
+    outcome: str  # "ok", "cache_hit", "cancelled" or the error class name
     latency_s: float
     usage: Usage = Usage()
     cost_usd: float | None = 0.0
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class GatewayResult:
-    completion: Completion  # the answer; cost_usd is what THIS request paid for it (0.0 on a cache hit)
-    request_id: str
-    query_id: str | None
-    decision: RoutingDecision
-    cache_hit: str | None  # None | "exact" | "semantic"
-    cost_usd: float | None  # every attempt of this request; None when a price is unknown
-    saved_usd: float | None  # a cache hit: what the cached answer cost when it was made
-    usage: Usage  # summed over the attempts that returned
-    attempts: tuple[AttemptRecord, ...]
-    latency_s: float
-    verification: VerificationResult | None = None
-    notes: tuple[str, ...] = ()
-
-
 @dataclass
 class _Request:
+    route: str
     request_id: str
     query_id: str | None
     stage: str
     deadline_at: float
     messages: Sequence[Message]
-    context: GenerationContext | None
     template_version: str
     use_cache: bool
+    decision: RoutingDecision
     attempts: list[AttemptRecord] = field(default_factory=list)
     notes: ChainNotes = field(default_factory=ChainNotes)
     tokens: dict[str, int] = field(default_factory=dict)  # estimated prompt tokens per model
+    estimates: dict[str, float | None] = field(default_factory=dict)
     last_row: int | None = None
 
 
 class Gateway:
     def __init__(self, routes: Mapping[str, Sequence[ModelSlot]], *, prices: PriceTable,
-                 routing: RoutingConfig | None = None, retry: RetryPolicy | None = None, ledger: Ledger | None = None,
-                 budget: BudgetGuard | None = None, exact_cache: ExactCache | None = None,
-                 semantic_cache: SemanticCache | None = None, clock: Clock | None = None,
+                 retry: RetryPolicy | None = None, ledger: Ledger | None = None, budget: BudgetGuard | None = None,
+                 exact_cache: ExactCache | None = None, clock: Clock | None = None,
                  rng: random.Random | None = None, run_id: str | None = None):
-        if not routes.get("small"):
-            raise ValueError("the gateway needs a 'small' route with at least one model")
         self.routes = {k: list(v) for k, v in routes.items() if v}
         self.prices = prices
-        self.routing = routing or RoutingConfig()
         self.retry = retry or RetryPolicy()
         self.ledger = ledger
         self.clock = clock or SystemClock()
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.budget = budget
         self.exact_cache = exact_cache
-        self.semantic_cache = semantic_cache
         self.rng = rng or random.Random()
         self.cooldowns = Cooldowns(self.retry.cooldown_after, self.retry.cooldown_s, self.clock)
 
-    # ---- the one call ---------------------------------------------------------------------------
-    def complete(self, messages: Sequence[Message], *, query_id: str | None = None, stage: str = "generate",
-                 features: RoutingFeatures | None = None, verify: VerifyFn | None = None,
-                 context: GenerationContext | None = None, semantic: SemanticKey | None = None,
-                 template_version: str = "v1", use_cache: bool = True) -> GatewayResult:
+    # ---- one call on one route --------------------------------------------------------------------
+    def complete(self, messages: Sequence[Message], *, route: str = "small", query_id: str | None = None,
+                 stage: str = "generate", template_version: str = "v1", use_cache: bool = True,
+                 decision: RoutingDecision | None = None) -> Generation:
         t0 = time.perf_counter()
-        req = _Request(uuid.uuid4().hex, query_id, stage, self.clock.monotonic() + self.retry.deadline_s,
-                       list(messages), context, template_version, use_cache)
-        mode = self.routing.mode
-        has_large = "large" in self.routes
+        req = self._request(route, messages, query_id, stage, template_version, use_cache, decision)
+        hit = self._exact_hit(req, t0)
+        if hit is not None:
+            return hit
 
-        if semantic is not None and self.semantic_cache is not None and use_cache:
-            look = self.semantic_cache.lookup(semantic.question, evidence_ids=semantic.evidence_ids,
-                                              index_version=semantic.index_version, vector=semantic.vector)
-            req.notes.add(f"semantic cache {look.reason}")
-            if look.hit and look.completion is not None:
-                decision = RoutingDecision(mode, "cache", f"semantic cache hit (similarity {look.similarity:.3f})")
-                return self._cache_hit(req, "semantic", look.completion, look.cost_usd, decision, "cache", t0)
+        def call(slot: ModelSlot, timeout_s: float) -> Completion:
+            return slot.llm.complete(req.messages, max_tokens=slot.max_tokens, temperature=slot.temperature,
+                                     timeout_s=timeout_s)
 
-        if mode == "policy" and has_large:
-            route, reason = policy_route(features, self.routing)
-        elif mode == "cascade" and has_large:
-            route, reason = "small", "cascade: the small route answers first"
-        else:
-            route, reason = "small", "routing off" if mode == "none" else f"{mode} routing, but no large route"
-        decision = RoutingDecision(mode, route, reason)
-        result = self._run_route(route, decision, req, t0)
-        if result.cache_hit is not None and not (mode == "cascade" and route == "small" and has_large):
-            return result
+        def after(slot: ModelSlot, info: AttemptInfo, completion: Completion | None) -> None:
+            self._attempt_done(req, slot, info, completion.usage if completion is not None else None)
 
-        memo: dict[int, VerificationResult] = {}
+        completion, slot = self._chain(req, call, after)
+        return self._finish(req, slot, replace(completion, cost_usd=req.attempts[-1].cost_usd), t0)
 
-        def verified(c: Completion) -> VerificationResult:
-            if id(c) not in memo:
-                memo[id(c)] = (verify or default_verification)(c)
-            return memo[id(c)]
+    def stream(self, messages: Sequence[Message], *, route: str = "small", query_id: str | None = None,
+               stage: str = "generate", template_version: str = "v1", use_cache: bool = True,
+               decision: RoutingDecision | None = None) -> Iterator[StreamDelta | Generation]:
+        """Text pieces as they arrive, then the `Generation`. Failures before the first piece are
+        retried and fall back like `complete`; a stream that breaks off later writes its row (the
+        tokens used) and raises StreamInterruptedError; closing this iterator early closes the
+        provider's stream and writes a `cancelled` row with the tokens used so far."""
+        t0 = time.perf_counter()
+        req = self._request(route, messages, query_id, stage, template_version, use_cache, decision)
+        hit = self._exact_hit(req, t0)
+        if hit is not None:
+            yield StreamDelta(text=hit.completion.text)
+            yield hit
+            return
+        opened: dict[str, Any] = {}
 
-        verification = None
-        if mode == "cascade" and has_large and route == "small":
-            verification = verified(result.completion)
-            why = cascade_escalation(verification, features, self.routing)
-            if why:
-                decision = RoutingDecision(mode, "large", reason, escalated=True, escalation_reason=why)
-                req.notes.add(f"escalated: {why}")
-                result = self._run_route("large", decision, req, t0)
-                verification = None
-        final = result.completion
-        if result.cache_hit is None:
-            self._counterfactual(req, final, has_large)
-        if semantic is not None and self.semantic_cache is not None and use_cache and result.cache_hit is None:
-            verification = verification or verified(final)
-            if verification.ok and not verification.abstained:
-                self.semantic_cache.store(semantic.question, final, evidence_ids=semantic.evidence_ids,
-                                          index_version=semantic.index_version, cost_usd=final.cost_usd,
-                                          vector=semantic.vector)
-        elif verify is not None and verification is None:
-            verification = verified(final)
-        return replace(result, decision=decision, verification=verification, cost_usd=_total(req.attempts),
-                       usage=_usage(req.attempts), attempts=tuple(req.attempts), notes=tuple(req.notes.lines),
-                       latency_s=time.perf_counter() - t0)
+        def call(slot: ModelSlot, timeout_s: float) -> Completion:
+            it = slot.llm.stream(req.messages, max_tokens=slot.max_tokens, temperature=slot.temperature,
+                                 timeout_s=timeout_s)
+            try:  # errors before the first piece go through retries and fallbacks
+                first = next(it)
+            except StopIteration:
+                raise MalformedResponseError(f"{slot.provider} model {slot.model!r}: the stream ended before "
+                                             "any event", provider=slot.provider, model=slot.model) from None
+            opened.update(it=it, first=first)
+            return Completion(text="", model=slot.model, provider=slot.provider)  # a placeholder; not recorded
 
-    # ---- one route: exact cache, then the chain ---------------------------------------------------
-    def _run_route(self, route: str, decision: RoutingDecision, req: _Request, t0: float) -> GatewayResult:
-        slots = self.routes[route]
-        cacheable = self.exact_cache is not None and req.use_cache
-        if cacheable:
-            for slot in slots:
-                if slot.provider == "extractive":
-                    continue
-                got = self.exact_cache.get_completion(self._key(slot, req))
-                if got is not None:
-                    req.notes.add(f"exact cache hit for {slot.model}")
-                    return self._cache_hit(req, "exact", got[0], got[1], decision, route, t0)
+        def after(slot: ModelSlot, info: AttemptInfo, completion: Completion | None) -> None:
+            if info.error is not None:
+                self._attempt_done(req, slot, info, None)
+            else:
+                opened["info"] = info
 
-        def call_slot(slot: ModelSlot, timeout_s: float) -> Completion:
-            return call_llm(slot.llm, req.messages, max_tokens=slot.max_tokens, temperature=slot.temperature,
-                            timeout_s=timeout_s, context=req.context)
+        _, slot = self._chain(req, call, after)
+        it, piece, info = opened["it"], opened["first"], opened["info"]
+        started = time.perf_counter()
+        finished = False
+        try:
+            while True:
+                if piece.completion is not None:
+                    final = replace(piece.completion, latency_s=time.perf_counter() - t0)
+                    finished = True
+                    self._attempt_done(req, slot, _took(info, started), final.usage)
+                    yield self._finish(req, slot, replace(final, cost_usd=req.attempts[-1].cost_usd), t0)
+                    return
+                if piece.text:
+                    yield piece
+                piece = next(it)
+        except StopIteration:
+            finished = True
+            cut = StreamInterruptedError(f"{slot.provider} model {slot.model!r}: the stream ended without its final "
+                                         "event", provider=slot.provider, model=slot.model)
+            self._attempt_done(req, slot, _took(info, started, cut), Usage())
+            raise cut from None
+        except StreamInterruptedError as exc:
+            finished = True
+            self._attempt_done(req, slot, _took(info, started, exc), exc.usage or Usage())
+            raise
+        finally:
+            if not finished:  # the consumer closed us early (or an unexpected error)
+                close = getattr(it, "close", None)
+                if callable(close):
+                    close()
+                used = getattr(it, "usage", None) or Usage()
+                self._attempt_done(req, slot, _took(info, started), used, outcome="cancelled")
 
-        estimates: dict[str, float | None] = {}
+    # ---- what the caller records ------------------------------------------------------------------
+    def record_hit(self, route: str, cached: Completion, *, kind: str, saved_usd: float | None,
+                   query_id: str | None = None, stage: str = "generate", decision: RoutingDecision | None = None,
+                   latency_s: float = 0.0) -> Generation:
+        """A cache hit served above the gateway (the semantic cache): one `cache_hit` row, $0."""
+        req = self._request(route, (), query_id, stage, "", False, decision)
+        return self._cache_hit(req, kind, cached, saved_usd, latency_s)
 
+    def record_free(self, route: str, completion: Completion, *, query_id: str | None = None,
+                    stage: str = "generate", decision: RoutingDecision | None = None) -> Generation:
+        """A generation made without any API (the offline generator): one `ok` row at $0."""
+        req = self._request(route, (), query_id, stage, "", False, decision)
+        row = self._record(req, completion.provider, completion.model, "ok", usage=completion.usage, cost=0.0,
+                           est=None, latency=completion.latency_s, attempt=1, error=None)
+        attempt = AttemptRecord(route, completion.provider, completion.model, 1, "ok", completion.latency_s,
+                                completion.usage, 0.0)
+        return Generation(replace(completion, cost_usd=0.0), 0.0, completion.usage, attempts=(attempt,),
+                          notes=tuple(req.notes.lines), ledger_row=row)
+
+    def set_counterfactual(self, row_id: int | None, usd: float | None) -> str | None:
+        """What the answer of ledger row `row_id` would have cost on the always-large route; a
+        warning when it cannot be written (the answer stands; only the savings figure is missing)."""
+        if self.ledger is None or row_id is None:
+            return None
+        try:
+            self.ledger.set_counterfactual(row_id, usd)
+        except LedgerError as exc:
+            return f"the always-large counterfactual was not recorded: {exc.reason}"
+        return None
+
+    def priced_on(self, route: str, usage: Usage, messages: Sequence[Message] = (), text: str = "") -> float | None:
+        """What `usage` costs on `route`'s primary model; with no usage (a free generator's answer),
+        the tokens that model would see: the prompt `messages` and the answer `text`."""
+        slot = self.routes[route][0]
+        if usage == Usage():
+            from ragkit.models.tokens import count_tokens
+
+            usage = Usage(estimate_tokens(messages, slot.model), count_tokens(text))
+        return self.prices.cost(slot.model, usage)
+
+    # ---- the chain and its rows -------------------------------------------------------------------
+    def _request(self, route: str, messages: Sequence[Message], query_id: str | None, stage: str,
+                 template_version: str, use_cache: bool, decision: RoutingDecision | None) -> _Request:
+        if messages and route not in self.routes:
+            raise KeyError(f"the gateway has no {route!r} route (it has {sorted(self.routes) or 'none'})")
+        decision = decision or RoutingDecision("none", route, "routing off")
+        return _Request(route, uuid.uuid4().hex, query_id, stage, self.clock.monotonic() + self.retry.deadline_s,
+                        list(messages), template_version, use_cache, decision)
+
+    def _exact_hit(self, req: _Request, t0: float) -> Generation | None:
+        if self.exact_cache is None or not req.use_cache:
+            return None
+        for slot in self.routes[req.route]:
+            got = self.exact_cache.get_completion(self._key(slot, req))
+            if got is not None:
+                req.notes.add(f"exact cache hit for {slot.model}")
+                return self._cache_hit(req, "exact", got[0], got[1], time.perf_counter() - t0)
+        return None
+
+    def _chain(self, req: _Request, call, after) -> tuple[Completion, ModelSlot]:
         def before_attempt(slot: ModelSlot, n: int) -> None:
             self.ledger_ready(slot.provider, slot.model, req.stage)
             if self.budget is not None and self.budget.active:
                 est = estimate_cost(self.prices, slot.model, self._tokens(slot, req), slot.max_tokens,
                                     cached_prefix=any(m.cache for m in req.messages), provider=slot.provider)
-                estimates[slot.key] = est
+                req.estimates[slot.key] = est
                 self.budget.check(est, provider=slot.provider, model=slot.model, stage=req.stage)
 
-        def after_attempt(slot: ModelSlot, info: AttemptInfo, completion: Completion | None) -> None:
-            usage = completion.usage if completion is not None else Usage()
-            if completion is None:
-                cost: float | None = 0.0  # a failed request is not billed
-            elif completion.cost_usd is not None:
-                cost = completion.cost_usd
-            else:
-                cost = self.prices.cost(slot.model, usage)
-            outcome = "ok" if info.error is None else type(info.error).__name__
-            err = None if info.error is None else str(info.error)[:500]
-            req.attempts.append(AttemptRecord(route, slot.provider, slot.model, info.attempt, outcome,
-                                              info.latency_s, usage, cost, err))
-            req.last_row = self._record(req, slot.provider, slot.model, outcome, usage=usage, cost=cost,
-                                        est=estimates.get(slot.key), latency=info.latency_s, attempt=info.attempt,
-                                        error=err, decision=decision)
-            if self.budget is not None:
-                self.budget.add(cost)
+        return run_chain(self.routes[req.route], call, policy=self.retry, cooldowns=self.cooldowns, clock=self.clock,
+                         uniform=self.rng.random, deadline_at=req.deadline_at, before_attempt=before_attempt,
+                         after_attempt=after, does_not_fit=lambda s: self._does_not_fit(s, req), notes=req.notes,
+                         route=req.route)
 
-        completion, slot = run_chain(
-            slots, call_slot, policy=self.retry, cooldowns=self.cooldowns, clock=self.clock,
-            uniform=self.rng.random, deadline_at=req.deadline_at, before_attempt=before_attempt,
-            after_attempt=after_attempt, does_not_fit=lambda s: self._does_not_fit(s, req), notes=req.notes,
-            route=route)
-        completion = replace(completion, cost_usd=req.attempts[-1].cost_usd)
-        if cacheable and slot.provider != "extractive":
+    def _attempt_done(self, req: _Request, slot: ModelSlot, info: AttemptInfo, usage: Usage | None,
+                      outcome: str | None = None) -> None:
+        """One attempt's row: billed by its usage (a request that failed before any token: $0)."""
+        cost = 0.0 if usage is None else self.prices.cost(slot.model, usage)  # a failed request is not billed
+        usage = usage if usage is not None else Usage()
+        outcome = outcome or ("ok" if info.error is None else type(info.error).__name__)
+        err = None if info.error is None else str(info.error)[:500]
+        req.attempts.append(AttemptRecord(req.route, slot.provider, slot.model, info.attempt, outcome, info.latency_s,
+                                          usage, cost, err))
+        req.last_row = self._record(req, slot.provider, slot.model, outcome, usage=usage, cost=cost,
+                                    est=req.estimates.get(slot.key), latency=info.latency_s, attempt=info.attempt,
+                                    error=err)
+        if self.budget is not None:
+            self.budget.add(cost)
+
+    def _finish(self, req: _Request, slot: ModelSlot, completion: Completion, t0: float) -> Generation:
+        if self.exact_cache is not None and req.use_cache:
             self.exact_cache.set_completion(self._key(slot, req), completion, completion.cost_usd)
-        return GatewayResult(completion, req.request_id, req.query_id, decision, None, None, None, Usage(), (),
-                             time.perf_counter() - t0)
+        return Generation(completion, _total(req.attempts), _usage(req.attempts), attempts=tuple(req.attempts),
+                          notes=tuple(req.notes.lines), ledger_row=req.last_row)
 
-    # ---- helpers --------------------------------------------------------------------------------
     def _key(self, slot: ModelSlot, req: _Request) -> str:
         params = {"max_tokens": slot.max_tokens, "temperature": slot.temperature}
         return exact_key(provider=slot.provider, model=slot.model, base_url=slot.base_url, messages=req.messages,
@@ -268,7 +287,7 @@ class Gateway:
 
     def _does_not_fit(self, slot: ModelSlot, req: _Request) -> str | None:
         window = slot.context_window
-        if window is None or slot.provider == "extractive":
+        if window is None:
             return None
         upper = sum(len(m.content.encode("utf-8")) for m in req.messages) + _FORMAT_OVERHEAD_TOKENS
         if upper + slot.max_tokens <= window:  # fits for certain, no need to count
@@ -280,17 +299,16 @@ class Gateway:
         return None
 
     def _cache_hit(self, req: _Request, kind: str, cached: Completion, saved: float | None,
-                   decision: RoutingDecision, route: str, t0: float) -> GatewayResult:
-        latency = time.perf_counter() - t0
+                   latency: float) -> Generation:
         completion = replace(cached, cost_usd=0.0, latency_s=latency)
-        req.attempts.append(AttemptRecord(route, cached.provider, cached.model, 1, "cache_hit", latency, Usage(), 0.0))
-        self._record(req, cached.provider, cached.model, "cache_hit", usage=Usage(), cost=0.0, est=None,
-                     latency=latency, attempt=1, error=None, decision=decision, cache_hit=kind, saved=saved)
-        return GatewayResult(completion, req.request_id, req.query_id, decision, kind, 0.0, saved, Usage(),
-                             tuple(req.attempts), latency, None, tuple(req.notes.lines))
+        attempt = AttemptRecord(req.route, cached.provider, cached.model, 1, "cache_hit", latency, Usage(), 0.0)
+        row = self._record(req, cached.provider, cached.model, "cache_hit", usage=Usage(), cost=0.0, est=None,
+                           latency=latency, attempt=1, error=None, cache_hit=kind, saved=saved)
+        return Generation(completion, 0.0, Usage(), cache_hit=kind, saved_usd=saved, attempts=(attempt,),
+                          notes=tuple(req.notes.lines), ledger_row=row)
 
     def _record(self, req: _Request, provider: str, model: str, outcome: str, *, usage: Usage, cost: float | None,
-                est: float | None, latency: float, attempt: int, error: str | None, decision: RoutingDecision,
+                est: float | None, latency: float, attempt: int, error: str | None,
                 cache_hit: str | None = None, saved: float | None = None) -> int | None:
         if self.ledger is None:
             return None
@@ -300,16 +318,14 @@ class Gateway:
             input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
             cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
             cost_usd=cost, est_cost_usd=est, latency_s=latency, error=error, attempt=attempt, cache_hit=cache_hit,
-            saved_usd=saved, route=decision.route, routing=decision.to_json())
+            saved_usd=saved, route=req.decision.route, routing=req.decision.to_json())
         row_id, warning = self.ledger.record_or_keep(row)
         if warning:
             req.notes.add(warning)
         return row_id
 
     def is_free(self, provider: str, model: str) -> bool:
-        """The offline extractive generator, or a model priced at zero for every token kind."""
-        if provider == "extractive":
-            return True
+        """A model priced at zero for every token kind (nothing to record before the call)."""
         price = self.prices.get(model)
         if price is None:
             return False
@@ -326,22 +342,6 @@ class Gateway:
             raise LedgerError(f"the {stage} call to {provider} model {model!r} was not made: {exc}", path=exc.path,
                               reason=exc.reason, damaged=exc.damaged) from exc
 
-    def _counterfactual(self, req: _Request, final: Completion, has_large: bool) -> None:
-        """On the final row: what the answer would have cost on the large route's primary model."""
-        if not has_large or self.ledger is None or req.last_row is None:
-            return
-        large = self.routes["large"][0]
-        usage = final.usage
-        if usage == Usage():  # the extractive provider reports no tokens: count what a model would see
-            from ragkit.models.tokens import count_tokens
-
-            usage = Usage(self._tokens(large, req), count_tokens(final.text))
-        cf = 0.0 if large.provider == "extractive" else self.prices.cost(large.model, usage)
-        try:
-            self.ledger.set_counterfactual(req.last_row, cf)
-        except LedgerError as exc:  # the answer stands; only the routing-savings figure is missing
-            req.notes.add(f"the always-large counterfactual was not recorded: {exc.reason}")
-
     def embedding_runner(self, stage: str = "embed"):
         """A runner for `OpenAIEmbedder(runner=...)` sharing this gateway's ledger, budget and retries."""
         from ragkit.orchestrate.meter import LedgerEmbeddingRunner
@@ -352,8 +352,6 @@ class Gateway:
         out: dict[str, Any] = {"run_id": self.run_id}
         if self.exact_cache is not None:
             out["exact_cache"] = {"hits": self.exact_cache.hits, "misses": self.exact_cache.misses}
-        if self.semantic_cache is not None:
-            out["semantic_cache"] = self.semantic_cache.stats()
         return out
 
     def close(self) -> None:
@@ -362,10 +360,8 @@ class Gateway:
             for slot in slots:
                 if id(slot.llm) not in seen:
                     seen.add(id(slot.llm))
-                    close = getattr(slot.llm, "close", None)
-                    if callable(close):
-                        close()
-        for part in (self.exact_cache, self.semantic_cache, self.ledger):
+                    slot.llm.close()
+        for part in (self.exact_cache, self.ledger):
             if part is not None:
                 part.close()
 
@@ -374,6 +370,11 @@ class Gateway:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _took(info: AttemptInfo, started: float, error: BaseException | None = None) -> AttemptInfo:
+    """The opening attempt's info, its latency extended to the end of the stream."""
+    return replace(info, latency_s=info.latency_s + (time.perf_counter() - started), error=error)
 
 
 def _total(attempts: Sequence[AttemptRecord]) -> float | None:

@@ -9,7 +9,7 @@ from ragkit.orchestrate import ManualClock, build_gateway
 
 
 def gateway_for(tmp_path, llm: dict[str, Any], *, retry: dict[str, Any] | None = None, cache: bool = False,
-                budget: dict[str, Any] | None = None, clock=None, embedder=None, run_id: str | None = None, **extra):
+                budget: dict[str, Any] | None = None, clock=None, run_id: str | None = None, **extra):
     """A Gateway writing its ledger/caches under tmp_path; sleeps are skipped (ManualClock, real time)."""
     overrides: dict[str, Any] = {
         "home": str(tmp_path),
@@ -21,4 +21,4 @@ def gateway_for(tmp_path, llm: dict[str, Any], *, retry: dict[str, Any] | None =
     if budget:
         overrides["budget"] = budget
     cfg = load_config(overrides=overrides, env={})
-    return build_gateway(cfg, clock=clock or ManualClock(real_time=True), embedder=embedder, run_id=run_id)
+    return build_gateway(cfg, clock=clock or ManualClock(real_time=True), run_id=run_id)

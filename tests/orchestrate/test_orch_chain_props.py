@@ -66,7 +66,7 @@ def test_attempts_rows_and_outcome_agree(tmp_path_factory, s1, s2, max_attempts,
     slots = [ModelSlot(llms[0], "openai", "gpt-4o-mini", 10, 0.1, 5.0, 128_000),
              ModelSlot(llms[1], "openai", "gpt-4.1", 10, 0.1, 5.0, 1_047_576)]
     ledger = Ledger(tmp_path_factory.mktemp("l") / "ledger.db")
-    g = Gateway({"small": slots}, prices=load_prices(), routing=RoutingConfig(), ledger=ledger, clock=clock,
+    g = Gateway({"small": slots}, prices=load_prices(), ledger=ledger, clock=clock,
                 retry=RetryPolicy(max_attempts=max_attempts, base_delay_s=0.5, max_delay_s=10, deadline_s=deadline,
                                   cooldown_after=100), rng=random.Random(0))
     try:

@@ -135,20 +135,20 @@ def test_paid_embeddings_are_refused_on_a_damaged_ledger(tmp_path, loopback, fak
 
 
 def test_the_free_extractive_generator_still_answers_on_a_damaged_ledger(tmp_path, loopback, fake_keys):
+    from ragkit.answer.generators import ExtractiveGenerator, api_routes
     from ragkit.config import load_config
-    from ragkit.models.llm import GenerationContext
     from ragkit.orchestrate import ManualClock, build_gateway
-    from ragkit.types import Chunk, ScoredChunk
+    from ragkit.types import Chunk, GenerationRequest, ScoredChunk
 
     path = _seed_spend(tmp_path, loopback)
     _truncate(path, 0)
     cfg = load_config(overrides={"home": str(tmp_path), "budget": {"per_day_usd": 1.0}}, env={})
-    g = build_gateway(cfg, extractive_answer=lambda q, chunks: "Paris. [Source: f.md]",
-                      clock=ManualClock(real_time=True))
-    chunk = ScoredChunk(Chunk("c1", "f.md", "Paris.", 0, 6, 0, "h"), 0.9, 1)
-    r = g.complete(MSGS, context=GenerationContext("capital?", (chunk,)))
+    g = build_gateway(cfg, routes=api_routes(cfg), clock=ManualClock(real_time=True))
+    chunk = ScoredChunk(Chunk("c1", "f.md", "Paris is the capital of France.", 0, 31, 0, "h"), 0.9, 1)
+    r = ExtractiveGenerator(gateway=g).generate(GenerationRequest("What is the capital of France?", (chunk,),
+                                                                  tuple(MSGS)))
     g.close()
-    assert r.completion.text == "Paris. [Source: f.md]" and r.cost_usd == 0.0
+    assert r.completion.text == "Paris is the capital of France. [Source: f.md]" and r.cost_usd == 0.0
     assert any("not recorded" in n and str(path) in n for n in r.notes)
     assert path.stat().st_size == 0  # still not recreated behind the user's back
 

@@ -23,15 +23,34 @@ def test_example_configs_build_a_gateway(tmp_path, name):
     small, large = g.routes["small"], g.routes["large"]
     assert small[0].provider == large[0].provider == name.split(".")[0]
     assert len(small) == 2 and all(s.context_window for s in small)  # windows come from the price table
-    assert g.budget is not None and g.routing.mode in ("policy", "cascade")
+    assert g.budget is not None and cfg.llm.routing.mode in ("policy", "cascade")
     g.close()
 
 
 @pytest.mark.unit
 def test_default_config_is_extractive_and_offline(tmp_path):
-    g = build_gateway(load_config(overrides={"home": str(tmp_path)}, env={}))
-    assert [s.provider for s in g.routes["small"]] == ["extractive"] and "large" not in g.routes
-    assert g.budget is None and g.semantic_cache is None  # no embedder given
+    from ragkit.answer.generators import ExtractiveGenerator, api_routes, build_generators
+
+    cfg = load_config(overrides={"home": str(tmp_path)}, env={})
+    g = build_gateway(cfg, routes=api_routes(cfg))
+    assert g.routes == {} and g.budget is None  # the offline generator is no API route
+    gens = build_generators(cfg, g)
+    assert list(gens) == ["small"] and isinstance(gens["small"], ExtractiveGenerator)
+    g.close()
+
+
+@pytest.mark.unit
+def test_an_offline_entry_is_kept_out_of_the_gateway_and_answers_last(tmp_path):
+    from ragkit.answer.generators import LLMGenerator, api_routes, build_generators
+
+    cfg = load_config(overrides={"home": str(tmp_path), "llm": {
+        "small": {"provider": "openai", "model": "gpt-4o-mini", "fallbacks": [{"provider": "extractive"}]}}}, env={})
+    g = build_gateway(cfg, routes=api_routes(cfg))
+    assert [s.provider for s in g.routes["small"]] == ["openai"]
+    gen = build_generators(cfg, g)["small"]
+    assert isinstance(gen, LLMGenerator) and gen.offline is not None
+    with pytest.raises(ConfigError, match="no API provider"):
+        build_gateway(cfg)  # every configured entry, the offline one included: refused, not mistaken
     g.close()
 
 

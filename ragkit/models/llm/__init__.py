@@ -1,16 +1,6 @@
-"""LLM providers behind `ragkit.protocols.LLM`: openai, anthropic, extractive (SDKs load lazily)."""
+"""LLM providers behind `ragkit.protocols.LLM`: openai, anthropic (SDKs load lazily)."""
 
-from ragkit.models.llm.base import GenerationContext, api_key_from_env, estimate_prompt_tokens, scrub
-from ragkit.models.llm.extractive_provider import ExtractiveAnswerFn, ExtractiveProvider
-from ragkit.models.llm.factory import build_llm, call_llm
+from ragkit.models.llm.base import api_key_from_env, estimate_prompt_tokens, scrub
+from ragkit.models.llm.factory import build_llm
 
-__all__ = [
-    "ExtractiveAnswerFn",
-    "ExtractiveProvider",
-    "GenerationContext",
-    "api_key_from_env",
-    "build_llm",
-    "call_llm",
-    "estimate_prompt_tokens",
-    "scrub",
-]
+__all__ = ["api_key_from_env", "build_llm", "estimate_prompt_tokens", "scrub"]

@@ -1,34 +1,18 @@
-"""What every LLM provider shares: the generation context, keys from the environment, scrubbing.
+"""What every LLM provider shares: keys from the environment, scrubbing, prompt token estimates.
 
-Providers satisfy `ragkit.protocols.LLM`: ``complete(messages, *, max_tokens, temperature)`` returns
-a `Completion`. A provider that also sets ``accepts_context = True`` takes a keyword ``context``
-(a `GenerationContext`: the question and the reranked chunks) - the extractive provider needs it
-because it answers from the chunks themselves rather than from the rendered prompt.
+Providers satisfy `ragkit.protocols.LLM`: ``complete(messages, *, max_tokens, temperature,
+timeout_s=None)`` returns a `Completion`; ``stream(...)`` yields `StreamDelta`s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Sequence
 
 from ragkit.config.security import DEFAULT_KEY_ENV, grant_key  # noqa: F401  (DEFAULT_KEY_ENV re-exported)
-from ragkit.types import Message, ScoredChunk
+from ragkit.types import Message
 
 _TOKENS_PER_MESSAGE = 4  # chat formats wrap each message in a few tokens
 _TOKENS_PER_REQUEST = 3
-
-
-@dataclass(frozen=True)
-class GenerationContext:
-    """Structured input for providers that answer from evidence rather than from a prompt."""
-
-    question: str
-    chunks: tuple[ScoredChunk, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-
-    @property
-    def chunk_ids(self) -> tuple[str, ...]:
-        return tuple(sc.chunk.chunk_id for sc in self.chunks)
 
 
 def api_key_from_env(provider: str, env_name: str | None, *, required: bool = True, base_url: str | None = None,

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 from ragkit.config.orchestrate import ProviderConfig
 from ragkit.errors import ConfigError
-from ragkit.models.llm.base import GenerationContext
-from ragkit.models.llm.extractive_provider import ExtractiveAnswerFn
 from ragkit.models.prices import PriceTable
-from ragkit.types import Completion, Message
 
 
-def build_llm(cfg: ProviderConfig, *, extractive_answer: ExtractiveAnswerFn | None = None,
-              prices: PriceTable | None = None):
+def build_llm(cfg: ProviderConfig, *, prices: PriceTable | None = None):
     """The provider for `cfg`; `context_window` defaults to the price table's value for the model."""
     window = cfg.context_window or (prices.context_window(cfg.model) if prices is not None else None)
     if cfg.provider == "openai":
@@ -26,11 +22,8 @@ def build_llm(cfg: ProviderConfig, *, extractive_answer: ExtractiveAnswerFn | No
 
         return AnthropicProvider(cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env,
                                  timeout_s=cfg.timeout_s, context_window=window, **_key_policy(cfg))
-    if cfg.provider == "extractive":
-        from ragkit.models.llm.extractive_provider import ExtractiveProvider
-
-        return ExtractiveProvider(extractive_answer, model=cfg.model)
-    raise ConfigError(f"llm provider {cfg.provider!r} is unknown: use extractive, openai or anthropic")
+    raise ConfigError(f"llm provider {cfg.provider!r} is no API provider: use openai or anthropic here "
+                      "(the offline extractive generator is built by ragkit.answer.generators, not as an LLM)")
 
 
 def _key_policy(cfg: ProviderConfig) -> dict[str, Any]:
@@ -38,14 +31,3 @@ def _key_policy(cfg: ProviderConfig) -> dict[str, Any]:
     provider section (a section built on its own has none: keys go only to their own hosts)."""
     where = cfg._key_where
     return {"allow_key_hosts": cfg._key_hosts, "where": f"{where} ({cfg.provider} model {cfg.model!r})" if where else ""}
-
-
-def call_llm(llm: Any, messages: Sequence[Message], *, max_tokens: int, temperature: float,
-             timeout_s: float | None = None, context: GenerationContext | None = None) -> Completion:
-    """Call any `LLM`, passing the optional keywords only to providers that declare them."""
-    extra: dict[str, Any] = {}
-    if timeout_s is not None and getattr(llm, "accepts_timeout", False):
-        extra["timeout_s"] = timeout_s
-    if getattr(llm, "accepts_context", False):
-        extra["context"] = context
-    return llm.complete(messages, max_tokens=max_tokens, temperature=temperature, **extra)
