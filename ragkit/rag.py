@@ -4,10 +4,13 @@ that do). Everything is built lazily, on first use, so `RAG(cfg)` is cheap."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from ragkit.config import RagkitConfig, load_config
 from ragkit.types import IngestReport
+
+if TYPE_CHECKING:  # numpy comes with the protocols: not needed to build a RAG
+    from ragkit.protocols import Embedder, Generator, Reranker, SparseEncoder, VectorStore
 
 
 def _as_config(config: RagkitConfig | Mapping[str, Any] | str | Path | None) -> RagkitConfig:
@@ -23,9 +26,18 @@ def _as_config(config: RagkitConfig | Mapping[str, Any] | str | Path | None) -> 
 class RAG:
     """`rag.ingest(paths)`, `rag.search(question)`, `rag.ask(question)`, `rag.close()`."""
 
-    def __init__(self, config: RagkitConfig | Mapping[str, Any] | str | Path | None = None):
+    def __init__(self, config: RagkitConfig | Mapping[str, Any] | str | Path | None = None, *,
+                 embedder: Embedder | None = None, store: VectorStore | None = None,
+                 sparse: SparseEncoder | None = None, reranker: Reranker | None = None,
+                 generators: Mapping[str, Generator] | None = None):
+        """Backends given here are used as they are (anything satisfying its `ragkit.protocols`
+        protocol); the others are built from config on first use. `generators` maps route names
+        ("small", and "large" when routing) to `Generator`s."""
         self.cfg = _as_config(config)
-        self._parts: dict[str, Any] = {}
+        given = {"embedder": embedder, "store": store, "sparse": sparse, "reranker": reranker,
+                 "generators": dict(generators) if generators is not None else None}
+        self._parts: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+        self._given = frozenset(self._parts)  # built by the caller: closed by the caller
         self.last_stage_seconds: dict[str, float] = {}  # of the last ingest: load, chunk, embed, ...
 
     # ---- lazily built parts ---------------------------------------------------------------------
@@ -155,11 +167,12 @@ class RAG:
         )
 
     def close(self) -> None:
-        for part in reversed(list(self._parts.values())):
-            close = getattr(part, "close", None)  # generators and a None cache have nothing to close
-            if callable(close):
-                close()
-        self._parts.clear()
+        """Close every part this RAG built (parts given to the constructor are the caller's)."""
+        for name, part in reversed(list(self._parts.items())):
+            if name in self._given or name in ("generators", "retriever") or part is None:
+                continue
+            part.close()
+        self._parts = {k: v for k, v in self._parts.items() if k in self._given}
 
     def __enter__(self) -> "RAG":
         return self
