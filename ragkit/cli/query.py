@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         top_k: Optional[int] = typer.Option(None, "--top-k", "-k", min=1),
         show_context: bool = typer.Option(False, "--show-context", help="Print the chunks given to the generator."),
         json_out: bool = typer.Option(False, "--json"),
+        stream: bool = typer.Option(False, "--stream", help="Print the answer as it is written, then its checks."),
     ) -> None:
         """Answer a question with verified citations (offline extractive generator by default)."""
         from ragkit.rag import RAG
@@ -35,6 +36,10 @@ def register(app: typer.Typer) -> None:
         try:
             spec = parse_filter_args(filters) if filters else None
             with RAG(cfg) as rag:
+                if stream and not json_out:
+                    answer = _streamed(rag.ask_stream(question, filters=spec, top_k=top_k))
+                    _print(answer, show_context, text=False)
+                    return
                 answer = rag.ask(question, filters=spec, top_k=top_k)
         except RagkitError as exc:
             typer.echo(f"query failed: {plain(exc)}", err=True)
@@ -51,13 +56,42 @@ def _citations_on_one_line(text: str) -> str:
     return _CITATION.sub(lambda m: plain(m.group(0)), text)
 
 
-def _print(answer, show_context: bool) -> None:
+def _streamed(events):
+    """Echo the text pieces as they come; the verified answer again when verification changed it."""
+    import sys
+
+    from ragkit.answer.events import AnswerDelta, AnswerError, AnswerFinal, AnswerReset
+
+    shown = ""
+    for event in events:
+        if isinstance(event, AnswerDelta):
+            shown += event.text
+            sys.stdout.write(term(_citations_on_one_line(event.text), multiline=True))
+            sys.stdout.flush()
+        elif isinstance(event, AnswerReset):
+            shown = ""
+            sys.stdout.write(f"\n[escalated to the large route: {term(event.reason)}]\n")
+        elif isinstance(event, AnswerError):
+            sys.stdout.write("\n")
+            typer.echo(f"query failed: {event.error_type}: {plain(event.message)}", err=True)
+            raise typer.Exit(2)
+        elif isinstance(event, AnswerFinal):
+            sys.stdout.write("\n")
+            if event.answer.text != shown:
+                sys.stdout.write("verified answer:\n" + term(_citations_on_one_line(event.answer.text),
+                                                             multiline=True) + "\n")
+            return event.answer
+    raise RagkitError("the answer stream ended without an answer")
+
+
+def _print(answer, show_context: bool, text: bool = True) -> None:
     from rich.console import Console
 
     from ragkit.cli.search import snippet
 
     console = Console()
-    console.print(term(_citations_on_one_line(answer.text), multiline=True), highlight=False)
+    if text:
+        console.print(term(_citations_on_one_line(answer.text), multiline=True), highlight=False)
     if answer.abstained:
         console.print(f"[yellow]abstained:[/yellow] {term(answer.abstain_reason)}", highlight=False)
     if answer.citations:

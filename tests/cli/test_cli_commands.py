@@ -94,6 +94,15 @@ def test_query_human_output(workdir: Path) -> None:
     assert "citations" in r.stdout and "cost $0.000000" in r.stdout
 
 
+def test_query_stream_prints_the_same_answer_as_it_is_written(workdir: Path) -> None:
+    q = "What are the ingest exit codes?"
+    plain = json.loads(ragkit("query", q, "--json", cwd=workdir).stdout)
+    r = ragkit("query", q, "--stream", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    first_line = " ".join(plain["text"].split())[:60]
+    assert first_line in " ".join(r.stdout.split()) and "citations" in r.stdout and "cost $0.000000" in r.stdout
+
+
 def test_config_show_redacts(workdir: Path) -> None:
     r = ragkit("config", "show", "--json", cwd=workdir, env={"RAGKIT_STORE__URL": "https://u:pw123@h:6333"})
     assert r.returncode == 0, r.stderr
