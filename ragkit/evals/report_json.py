@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ragkit.errors import SuiteError
+from ragkit.evals.host import host_info
 
 SCHEMA_VERSION = 1
 KIND = "ragkit.eval.report"
@@ -73,7 +74,6 @@ def build_report(suite, opts, cfg, items: Sequence, obs, results: Sequence, *, s
     from ragkit import __version__
     from ragkit.config import redacted
     from ragkit.evals.observations import contains_any
-    from ragkit.evals.runner import host_info
 
     checks = [r.to_dict() for r in results]
     summary = {s: sum(1 for c in checks if c["status"] == s) for s in ("pass", "fail", "skip", "info")}

@@ -8,11 +8,8 @@ report. No rich, no typer here: progress goes to a plain callback.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -339,8 +336,3 @@ def _ledger_rows(path: Path, since: float, until: float) -> list[dict[str, Any]]
         return []
     with Ledger(path) as led:
         return [r for r in led.dicts(since=since) if float(r["ts"]) <= until]
-
-
-def host_info() -> dict[str, Any]:
-    return {"python": platform.python_version(), "platform": platform.platform(terse=True),
-            "cpus": os.cpu_count(), "now": datetime.now(timezone.utc).isoformat(timespec="seconds")}
