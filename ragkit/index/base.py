@@ -32,9 +32,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ragkit import filters as flt
 from ragkit.errors import FilterError, StoreError
 from ragkit.index import schema
-from ragkit.retrieve import filters as flt
+from ragkit.index.qdrant_filter import FilterModels, to_qdrant
 from ragkit.types import Chunk, ScoredChunk, SparseVector
 
 Hit = tuple[str, float, dict[str, Any]]  # (point id, score, payload)
@@ -57,7 +58,7 @@ class StoreBase:
     def _open(self) -> None: raise NotImplementedError
     def _read_meta(self) -> dict[str, Any]: raise NotImplementedError
     def _write_meta(self, meta: dict[str, Any]) -> None: raise NotImplementedError
-    def _native(self, node: flt.Node) -> Any: raise NotImplementedError
+    def _filter_models(self) -> FilterModels: raise NotImplementedError
     def _upsert_points(self, ids: list[str], payloads: list[dict], dense: np.ndarray, sparse: Sequence[SparseVector]) -> None: raise NotImplementedError
     def _delete_points(self, ids: list[str]) -> None: raise NotImplementedError
     def _delete_filter(self, native: Any) -> None: raise NotImplementedError
@@ -339,6 +340,10 @@ class StoreBase:
         return out
 
     # ---- filters --------------------------------------------------------------------------------
+    def _native(self, node: flt.Node) -> Any:
+        """The engine's filter for a resolved tree (`qdrant_filter.to_qdrant`, this library's models)."""
+        return to_qdrant(node, self._filter_models())
+
     def _resolve(self, filters: Mapping[str, Any] | None) -> flt.Node:
         """Parse, check field names against this index, expand globs."""
         self._ready()

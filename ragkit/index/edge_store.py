@@ -45,7 +45,7 @@ import numpy as np
 from ragkit.errors import IndexLockedError, StoreError
 from ragkit.index import schema
 from ragkit.index.base import Hit, StoreBase
-from ragkit.retrieve import filters as flt
+from ragkit.index.qdrant_filter import FilterModels
 from ragkit.types import SparseVector
 
 META_FILE = "store_meta.json"
@@ -197,35 +197,16 @@ class EdgeStore(StoreBase):
             raise
 
     # ---- filters --------------------------------------------------------------------------------
-    def _native(self, node: flt.Node):
+    def _filter_models(self) -> FilterModels:
         qe = _qe()
-        cond = self._cond(node)
-        return cond if isinstance(cond, qe.Filter) else qe.Filter(must=[cond])
-
-    def _cond(self, node: flt.Node):
-        qe = _qe()
-        if isinstance(node, flt.Const):  # only inside a tree: an always-true/false condition
-            never = qe.FieldCondition("source", match=qe.MatchAny([]))
-            return qe.Filter(must_not=[never]) if node.value else qe.Filter(must=[never])
-        if isinstance(node, flt.Bool):
-            kids = [self._cond(c) for c in node.children]
-            if node.op == "and":
-                return qe.Filter(must=kids)
-            if node.op == "or":
-                return qe.Filter(should=kids)
-            return qe.Filter(must_not=kids)
-        if node.kind == "eq":
-            return qe.FieldCondition(node.field, match=qe.MatchValue(node.value))
-        if node.kind == "in":
-            return qe.FieldCondition(node.field, match=qe.MatchAny(list(node.value)))
-        if node.kind == "empty":
-            return qe.IsEmptyCondition(node.field)
-        if node.kind == "range":
-            bounds = dict(node.value)
-            if any(isinstance(v, str) for v in bounds.values()):
-                return qe.FieldCondition(node.field, range=qe.RangeDateTime(**bounds))
-            return qe.FieldCondition(node.field, range=qe.RangeFloat(**{k: float(v) for k, v in bounds.items()}))
-        raise StoreError(f"filter condition {node.kind!r} on {node.field!r} reached the engine unexpanded")
+        return FilterModels(
+            filter=qe.Filter,
+            match_value=lambda field, value: qe.FieldCondition(field, match=qe.MatchValue(value)),
+            match_any=lambda field, values: qe.FieldCondition(field, match=qe.MatchAny(values)),
+            is_empty=qe.IsEmptyCondition,
+            number_range=lambda field, bounds: qe.FieldCondition(field, range=qe.RangeFloat(**bounds)),
+            datetime_range=lambda field, bounds: qe.FieldCondition(field, range=qe.RangeDateTime(**bounds)),
+        )
 
     # ---- writes ---------------------------------------------------------------------------------
     def _upsert_points(self, ids: list[str], payloads: list[dict], dense: np.ndarray, sparse: Sequence[SparseVector]) -> None:

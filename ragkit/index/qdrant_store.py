@@ -18,7 +18,7 @@ import numpy as np
 from ragkit.errors import IndexLockedError, StoreError
 from ragkit.index import schema
 from ragkit.index.base import Hit, StoreBase
-from ragkit.retrieve import filters as flt
+from ragkit.index.qdrant_filter import FilterModels
 from ragkit.types import SparseVector
 
 SCROLL_PAGE = 1024
@@ -122,35 +122,16 @@ class QdrantStore(StoreBase):
         self._call("update_collection", lambda: self.client.update_collection(self.collection, metadata=meta))
 
     # ---- filters --------------------------------------------------------------------------------
-    def _native(self, node: flt.Node):
+    def _filter_models(self) -> FilterModels:
         m = _models()
-        cond = self._cond(node)
-        return cond if isinstance(cond, m.Filter) else m.Filter(must=[cond])
-
-    def _cond(self, node: flt.Node):
-        m = _models()
-        if isinstance(node, flt.Const):
-            never = m.FieldCondition(key="source", match=m.MatchAny(any=[]))
-            return m.Filter(must_not=[never]) if node.value else m.Filter(must=[never])
-        if isinstance(node, flt.Bool):
-            kids = [self._cond(c) for c in node.children]
-            if node.op == "and":
-                return m.Filter(must=kids)
-            if node.op == "or":
-                return m.Filter(should=kids)
-            return m.Filter(must_not=kids)
-        if node.kind == "eq":
-            return m.FieldCondition(key=node.field, match=m.MatchValue(value=node.value))
-        if node.kind == "in":
-            return m.FieldCondition(key=node.field, match=m.MatchAny(any=list(node.value)))
-        if node.kind == "empty":
-            return m.IsEmptyCondition(is_empty=m.PayloadField(key=node.field))
-        if node.kind == "range":
-            bounds = dict(node.value)
-            if any(isinstance(v, str) for v in bounds.values()):
-                return m.FieldCondition(key=node.field, range=m.DatetimeRange(**bounds))
-            return m.FieldCondition(key=node.field, range=m.Range(**{k: float(v) for k, v in bounds.items()}))
-        raise StoreError(f"filter condition {node.kind!r} on {node.field!r} reached the engine unexpanded")
+        return FilterModels(
+            filter=m.Filter,
+            match_value=lambda field, value: m.FieldCondition(key=field, match=m.MatchValue(value=value)),
+            match_any=lambda field, values: m.FieldCondition(key=field, match=m.MatchAny(any=values)),
+            is_empty=lambda field: m.IsEmptyCondition(is_empty=m.PayloadField(key=field)),
+            number_range=lambda field, bounds: m.FieldCondition(key=field, range=m.Range(**bounds)),
+            datetime_range=lambda field, bounds: m.FieldCondition(key=field, range=m.DatetimeRange(**bounds)),
+        )
 
     # ---- writes ---------------------------------------------------------------------------------
     def _upsert_points(self, ids: list[str], payloads: list[dict], dense: np.ndarray, sparse: Sequence[SparseVector]) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ragkit.errors import IndexMismatchError, StoreError
-from ragkit.retrieve.filters import CHUNK_FIELDS
+from ragkit.filters import CHUNK_FIELDS
 from ragkit.types import Chunk, SparseVector
 
 SCHEMA_VERSION = 1

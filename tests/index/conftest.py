@@ -1,75 +1,12 @@
-"""Fixtures of the index tests: a small hand-built corpus with real MiniLM embeddings."""
+"""Fixtures of the index tests: the conformance corpus (ragkit.testing.corpus) with real MiniLM embeddings."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
-
-import numpy as np
 import pytest
 
-from ragkit.index.sparse import BM25Encoder
-from ragkit.types import Chunk, SparseVector
-
-# (source, page, section, created, modified, lang, text)
-ROWS = [
-    ("guides/install.md", 1, "Install", "2024-01-15", "2024-06-01T10:00:00Z", "en",
-     "Install ragkit with pip, then run ragkit ingest on your documents folder."),
-    ("guides/install.md", 2, "Upgrade", "2024-01-15", "2024-06-01T10:00:00Z", "en",
-     "To upgrade, reinstall the package; the index format is kept between minor versions."),
-    ("guides/query.md", 1, "Search", "2024-03-02", "2024-03-02", "en",
-     "Hybrid search fuses dense embeddings with BM25 keyword scores by reciprocal rank fusion."),
-    ("guides/query.md", 3, "Filters", "2024-03-02", "2024-09-30", "en",
-     "Filters restrict a search to sources, sections, pages or date ranges."),
-    ("papers/cats.pdf", 4, "Results", "2023-05-20", "2023-05-20", "en",
-     "Domestic cats sleep for most of the day and hunt small rodents at dusk."),
-    ("papers/cats.pdf", 5, None, "2023-05-20", "2023-05-20", "en",
-     "The feline circadian rhythm peaks around twilight, when prey animals are active."),
-    ("notes/astronomy.txt", None, "Planets", "2025-02-10", "2025-02-11", "de",
-     "Jupiter is the largest planet of the solar system, a gas giant with dozens of moons."),
-    ("notes/cooking.txt", None, "Bread", None, None, None,
-     "Sourdough bread rises slowly because wild yeast ferments the flour overnight."),
-]
-
-
-@dataclass
-class Corpus:
-    chunks: list[Chunk]
-    dense: np.ndarray
-    sparse: list[SparseVector]
-    encoder: BM25Encoder
-    embedder: object
-    _dense_cache: dict = field(default_factory=dict)
-
-    @property
-    def dim(self) -> int:
-        return int(self.dense.shape[1])
-
-    def query(self, text: str) -> tuple[np.ndarray, SparseVector]:
-        if text not in self._dense_cache:  # each query text is embedded once per session
-            self._dense_cache[text] = self.embedder.embed([text])[0]
-        return self._dense_cache[text], self.encoder.encode_query(text)
-
-    def by_text(self, start: str) -> Chunk:
-        return next(c for c in self.chunks if c.text.startswith(start))
-
-
-def make_chunks() -> list[Chunk]:
-    chunks = []
-    for i, (source, page, section, created, modified, lang, text) in enumerate(ROWS):
-        meta = {} if lang is None else {"lang": lang, "stars": i % 3}
-        chunks.append(Chunk(
-            chunk_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source}#{i}")), source=source, text=text,
-            start=0, end=len(text), index=i, content_hash=f"hash-{source}", title=source.split("/")[-1],
-            page=page, section=section, created=created, modified=modified, metadata=meta,
-        ))
-    return chunks
+from ragkit.testing.corpus import Corpus, make_corpus
 
 
 @pytest.fixture(scope="session")
 def corpus(embedder_warm) -> Corpus:
-    chunks = make_chunks()
-    enc = BM25Encoder()
-    sparse = enc.encode_documents([c.text for c in chunks])
-    dense = embedder_warm.embed([c.text for c in chunks])
-    return Corpus(chunks, dense, sparse, enc, embedder_warm)
+    return make_corpus(embedder_warm)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.index.store_conformance import StoreConformance
 
 from ragkit.errors import IndexLockedError
 from ragkit.index.edge_store import EdgeStore
+from ragkit.testing import StoreConformance
 
 pytestmark = pytest.mark.integration
 

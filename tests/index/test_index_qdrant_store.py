@@ -9,11 +9,11 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from tests.index.store_conformance import StoreConformance
 
 from ragkit.config.loader import load_config
 from ragkit.errors import ConfigError, StoreError
 from ragkit.index import EdgeStore, QdrantStore, build_store
+from ragkit.testing import StoreConformance
 
 pytestmark = pytest.mark.integration
 

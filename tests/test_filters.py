@@ -1,4 +1,4 @@
-"""Filter spec parsing, tree algebra, glob expansion and the CLI parser (pure, no store)."""
+"""The filter spec (ragkit.filters): parsing, tree algebra, glob expansion, reference semantics."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ragkit import filters as flt
 from ragkit.errors import FilterError
-from ragkit.retrieve import filters as flt
-from ragkit.retrieve.filter_args import parse_filter_args
-from ragkit.retrieve.filters import FALSE, TRUE, Bool, Cond
+from ragkit.filters import FALSE, TRUE, Bool, Cond
 
 pytestmark = pytest.mark.unit
 
@@ -118,37 +117,3 @@ _payloads = st.fixed_dictionaries({}, optional={"a": st.integers(0, 3), "b": st.
 @given(_trees, _payloads)
 def test_simplify_preserves_meaning(tree, payload):
     assert flt.matches(flt.simplify(tree), payload) == flt.matches(tree, payload)
-
-
-# ---- CLI ----------------------------------------------------------------------------------------
-def test_parse_filter_args_example():
-    spec = parse_filter_args(["source=guides/*.md", "page=1..3", "created>=2024-01-01", "section=Install"])
-    assert spec == {"source": {"glob": "guides/*.md"}, "page": {"gte": 1, "lte": 3},
-                    "created": {"gte": "2024-01-01"}, "section": "Install"}
-    flt.parse_filter(spec)  # and it is a valid spec
-
-
-def test_parse_filter_args_forms():
-    assert parse_filter_args(["source=a.md", "source=b.md"]) == {"source": ["a.md", "b.md"]}
-    assert parse_filter_args(["page!=2", "page!=3"]) == {"page": {"nin": [2, 3]}}
-    assert parse_filter_args(["created>=2024-01-01", "created<2025-01-01"]) == \
-        {"created": {"gte": "2024-01-01", "lt": "2025-01-01"}}
-    assert parse_filter_args(["page=2.."]) == {"page": {"gte": 2}}
-    assert parse_filter_args(["stars=3", "ok=true", "ratio=0.5", "lang=de"]) == \
-        {"stars": 3, "ok": True, "ratio": 0.5, "lang": "de"}
-    assert parse_filter_args(['section="1..2*"', "title='42'"]) == {"section": "1..2*", "title": "42"}
-    assert parse_filter_args(["section = Getting started"]) == {"section": "Getting started"}
-
-
-@pytest.mark.parametrize("arg,needle", [
-    ("page", "expected FIELD=VALUE"), ("page=", "missing value"), ("page=x", "integer"),
-    ("page=..", "at least one end"),
-])
-def test_parse_filter_args_errors(arg, needle):
-    with pytest.raises(FilterError, match=needle):
-        parse_filter_args([arg])
-
-
-def test_parse_filter_args_conflicts():
-    with pytest.raises(FilterError, match="already has"):
-        parse_filter_args(["page>=1", "page>=2"])
