@@ -1,4 +1,5 @@
-"""The real openai and anthropic SDKs over real HTTP against the loopback server; the extractive provider."""
+"""The real openai and anthropic SDKs over real HTTP against the loopback server (complete; both run the
+LLM conformance mixin, ragkit/testing/llm.py). Streaming has its own file: test_llm_streaming.py."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from ragkit.errors import (
     RateLimitedError,
     ServerError,
 )
-from ragkit.models.llm import ExtractiveProvider, GenerationContext, build_llm, call_llm
+from ragkit.models.llm import build_llm
 from ragkit.models.llm.anthropic_provider import AnthropicProvider, messages_params
 from ragkit.models.llm.openai_provider import OpenAIProvider, chat_params
-from ragkit.types import Chunk, Message, ScoredChunk, Usage
+from ragkit.testing.llm import LLMConformance
+from ragkit.types import Message, Usage
 
 pytestmark = pytest.mark.integration
 
@@ -140,32 +142,36 @@ def test_build_llm_from_config_takes_context_window_from_prices(loopback):
     assert llm2.context_window == 1000
 
 
-def _chunk(i: int, text: str) -> ScoredChunk:
-    return ScoredChunk(Chunk(f"id{i}", f"doc{i}.md", text, 0, len(text), 0, "h"), 1.0 / (i + 1), i + 1)
+@pytest.mark.parametrize("make", [_openai, _anthropic], ids=["openai", "anthropic"])
+def test_timeout_s_none_means_the_configured_timeout_and_a_value_overrides_it(loopback, fake_keys, make):
+    llm = make(loopback, timeout_s=0.3)
+    assert not hasattr(llm, "accepts_timeout") and not hasattr(llm, "accepts_context")  # every LLM takes timeout_s
+    loopback.script(None, Reply.slow(0.6, "late"), Reply.slow(0.6, "late"))
+    with pytest.raises(ProviderTimeoutError):
+        llm.complete(MSGS, max_tokens=8, temperature=0, timeout_s=None)
+    assert llm.complete(MSGS, max_tokens=8, temperature=0, timeout_s=3.0).text == "late"
 
 
-def test_extractive_provider_uses_the_injected_answer_function():
-    seen = {}
+class TestOpenAIConformance(LLMConformance):
+    conformance_usage = Usage(input_tokens=40, output_tokens=9, cache_read_tokens=256)
 
-    def answer(question, chunks):
-        seen["args"] = (question, [c.chunk.chunk_id for c in chunks])
-        return f"{chunks[0].chunk.text} [Source: {chunks[0].chunk.source}]"
+    @pytest.fixture(autouse=True)
+    def _server(self, loopback, fake_keys):
+        loopback.default = Reply.ok(self.conformance_text, input_tokens=40, output_tokens=9, cache_read=256)
+        self.server = loopback
 
-    llm = ExtractiveProvider(answer)
-    ctx = GenerationContext("capital?", (_chunk(0, "Paris is the capital."), _chunk(1, "Berlin is big.")))
-    c = call_llm(llm, MSGS, max_tokens=10, temperature=0, context=ctx)
-    assert c.text == "Paris is the capital. [Source: doc0.md]"
-    assert c.cost_usd == 0.0 and c.usage == Usage() and c.provider == "extractive"
-    assert seen["args"] == ("capital?", ["id0", "id1"])
+    def make_llm(self):
+        return _openai(self.server)
 
 
-def test_extractive_provider_accepts_results_with_text_and_explains_misuse():
-    class Result:
-        text = "an answer"
+class TestAnthropicConformance(LLMConformance):
+    conformance_usage = Usage(input_tokens=12, output_tokens=9, cache_read_tokens=300, cache_write_tokens=50)
 
-    assert ExtractiveProvider(lambda q, c: Result()).complete(
-        [], max_tokens=1, temperature=0, context=GenerationContext("q")).text == "an answer"
-    with pytest.raises(BadRequestError, match="answer function"):
-        ExtractiveProvider().complete([], max_tokens=1, temperature=0, context=GenerationContext("q"))
-    with pytest.raises(BadRequestError, match="GenerationContext"):
-        ExtractiveProvider(lambda q, c: "x").complete([], max_tokens=1, temperature=0)
+    @pytest.fixture(autouse=True)
+    def _server(self, loopback, fake_keys):
+        loopback.default = Reply.ok(self.conformance_text, input_tokens=12, output_tokens=9, cache_read=300,
+                                    cache_write=50)
+        self.server = loopback
+
+    def make_llm(self):
+        return _anthropic(self.server)

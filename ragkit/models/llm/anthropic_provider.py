@@ -9,6 +9,13 @@ SDK retries are off; the key comes from `api_key_env` (default ANTHROPIC_API_KEY
 api.anthropic.com or a host allowed in security.allow_key_hosts (ragkit/config/security.py): a
 `base_url` elsewhere is refused before the first request. The route's
 temperature is sent when the installed SDK's `messages.create` still takes one (2.x does not).
+
+`stream()` sends the same body with ``stream=True`` and reads the raw events: ``message_start``
+carries the input usage (uncached input, cache reads, cache writes), ``content_block_delta`` the
+text, ``message_delta`` the stop reason and the output tokens (and, where the API sends them, the
+cumulative input figures, which then win); the resulting Usage equals what `complete` reports. It
+returns a `ragkit.models.llm.streaming.LLMStream` (usage of an abandoned stream, interruptions:
+see that module).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import Any, Sequence
 from ragkit.errors import ContentFilteredError, MalformedResponseError
 from ragkit.config.security import grant_key
 from ragkit.models.llm.errors_map import map_exception
+from ragkit.models.llm.streaming import LLMStream, StreamState, token_counter
 from ragkit.types import Completion, Message, Usage
 
 MAX_CACHE_BREAKPOINTS = 4
@@ -66,10 +74,38 @@ def usage_from_anthropic(usage: Any) -> Usage:
     )
 
 
+def read_event(event: Any, state: StreamState) -> str:
+    """One raw Messages stream event: its text delta; model, usage and stop reason go to `state`."""
+    kind = getattr(event, "type", "")
+    if kind == "message_start":
+        state.model = getattr(event.message, "model", None) or state.model
+        state.usage = usage_from_anthropic(event.message.usage)
+    elif kind == "content_block_delta":
+        delta = event.delta
+        if getattr(delta, "type", "") == "text_delta":
+            return delta.text or ""
+    elif kind == "message_delta":
+        base = state.usage or Usage()
+        u = event.usage
+
+        def later(name: str, known: int) -> int:  # message_delta's figures are cumulative when present
+            value = getattr(u, name, None)
+            return known if value is None else int(value)
+
+        state.usage = Usage(input_tokens=later("input_tokens", base.input_tokens),
+                            output_tokens=later("output_tokens", base.output_tokens),
+                            cache_read_tokens=later("cache_read_input_tokens", base.cache_read_tokens),
+                            cache_write_tokens=later("cache_creation_input_tokens", base.cache_write_tokens))
+        state.usage_final = True
+        stop = getattr(event.delta, "stop_reason", None) or "end_turn"
+        if stop == "refusal":
+            state.filtered = "stop_reason refusal"
+        state.finish_reason = _STOP.get(stop, stop)
+    return ""
+
+
 class AnthropicProvider:
     provider = "anthropic"
-    accepts_context = False
-    accepts_timeout = True
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str | None = None,
                  timeout_s: float = 30.0, context_window: int | None = None, allow_key_hosts: Sequence[str] = (),
@@ -101,18 +137,20 @@ class AnthropicProvider:
                 self._takes_temperature = "temperature" in inspect.signature(self._client.messages.create).parameters
             return self._client
 
-    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
-                 timeout_s: float | None = None) -> Completion:
+    def _map_error(self, exc: BaseException):
         import anthropic
 
+        return map_exception(exc, anthropic, provider=self.provider, model=self.model, secrets=[self._key])
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+                 timeout_s: float | None = None) -> Completion:
         client = self._get_client()
         params = messages_params(self.model, messages, max_tokens, temperature if self._takes_temperature else None)
         t0 = time.perf_counter()
         try:
             resp = client.messages.create(**params, timeout=timeout_s or self.timeout_s)
         except Exception as exc:
-            raise map_exception(exc, anthropic, provider=self.provider, model=self.model,
-                                secrets=[self._key]) from None
+            raise self._map_error(exc) from None
         latency = time.perf_counter() - t0
         try:
             text = "".join(getattr(b, "text", "") for b in resp.content if getattr(b, "type", "") == "text")
@@ -126,6 +164,19 @@ class AnthropicProvider:
                                        "refusal)", provider=self.provider, model=self.model)
         return Completion(text=text, model=getattr(resp, "model", None) or self.model, provider=self.provider,
                           finish_reason=_STOP.get(stop, stop), usage=usage, latency_s=latency)
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+               timeout_s: float | None = None) -> LLMStream:
+        """Text deltas as they arrive, then one completion (see ragkit/models/llm/streaming.py)."""
+
+        def open_stream():
+            client = self._get_client()
+            params = messages_params(self.model, messages, max_tokens,
+                                     temperature if self._takes_temperature else None)
+            return client.messages.create(**params, stream=True, timeout=timeout_s or self.timeout_s)
+
+        return LLMStream(provider=self.provider, model=self.model, messages=messages, open=open_stream,
+                         read=read_event, map_error=self._map_error, count=token_counter(self.model))
 
     def close(self) -> None:
         with self._lock:

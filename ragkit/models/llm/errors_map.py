@@ -3,6 +3,13 @@
 Both official SDKs share a shape (APITimeoutError, APIConnectionError, APIStatusError with
 `status_code`, `response.headers`, `body`), so one mapper serves both; the provider passes its SDK
 module. Messages are scrubbed of the API key before they reach an error.
+
+Streams add faults that arrive after the HTTP status: an error event inside a 200 stream (OpenAI's
+SDK raises a status-less `APIError` with the event's body, Anthropic's an `APIStatusError` of the
+200 response), mapped by the event's error type with no HTTP status (ServerError unless the type
+says otherwise); and transport errors that the Anthropic SDK lets through from its HTTP client
+while reading a stream (httpx / httpx2 `TimeoutException` -> ProviderTimeoutError, any other
+`TransportError` such as a connection closed mid-body -> ServerError).
 """
 
 from __future__ import annotations
@@ -104,7 +111,7 @@ def error_type_for(status: int | None, message: str, code: str | None = None, et
         return ProviderTimeoutError
     if status is not None and (status >= 500 or status == 409):
         return ServerError
-    if etype in ("overloaded_error", "api_error"):
+    if etype in ("overloaded_error", "api_error", "server_error"):
         return ServerError
     return BadRequestError
 
@@ -119,15 +126,32 @@ def map_exception(exc: BaseException, sdk: Any, *, provider: str, model: str, se
         return ProviderTimeoutError(f"{where}: request timed out; raise timeout_s or the retry deadline",
                                     provider=provider, model=model)
     if isinstance(exc, sdk.APIConnectionError):
+        cause = exc.__cause__
+        if cause is not None and _transport_fault(cause) == "connection" and "Connect" not in type(cause).__name__:
+            return ServerError(f"{where}: the connection broke ({type(cause).__name__}: "
+                               f"{scrub(str(cause), secrets)[:200]})", provider=provider, model=model)
         return ServerError(f"{where}: cannot connect ({scrub(str(exc), secrets)}); check base_url and the network",
                            provider=provider, model=model)
-    if isinstance(exc, sdk.APIStatusError):
+    transport = _transport_fault(exc)
+    if transport == "timeout":
+        return ProviderTimeoutError(f"{where}: a read timed out while streaming; raise timeout_s",
+                                    provider=provider, model=model)
+    if transport == "connection":
+        return ServerError(f"{where}: the connection broke ({type(exc).__name__}: {scrub(str(exc), secrets)[:200]})",
+                           provider=provider, model=model)
+    in_stream = not isinstance(exc, sdk.APIStatusError) and type(exc) is getattr(sdk, "APIError", None)
+    if isinstance(exc, sdk.APIStatusError) or in_stream:
         status = int(getattr(exc, "status_code", 0) or 0) or None
+        if status is not None and status < 400:  # an error event inside a 200 stream: no HTTP error status
+            status, in_stream = None, True
         message, code, etype = error_details(getattr(exc, "body", None))
         if not message:
-            message = str(exc)
+            message = str(getattr(exc, "message", "") or exc)
         cls = error_type_for(status, message, code, etype)
-        text = f"{where}: HTTP {status}: {scrub(message, secrets)}" + (f" (code {code})" if code else "")
+        if in_stream and cls is BadRequestError:  # the request was accepted: the server failed later
+            cls = ServerError
+        label = "error event in the stream" if in_stream or status is None else f"HTTP {status}"
+        text = f"{where}: {label}: {scrub(message, secrets)}" + (f" (code {code})" if code else "")
         hint = _HINTS.get(cls)
         if hint:
             text += f"; {hint}"
@@ -143,6 +167,17 @@ def map_exception(exc: BaseException, sdk: Any, *, provider: str, model: str, se
             provider=provider, model=model)
     return ServerError(f"{where}: unexpected {type(exc).__name__}: {scrub(str(exc), secrets)[:200]}",
                        provider=provider, model=model)
+
+
+def _transport_fault(exc: BaseException) -> str | None:
+    """"timeout" / "connection" for an httpx or httpx2 transport error (read by class names, so
+    neither client library is imported here), else None."""
+    names = {c.__name__ for c in type(exc).__mro__ if c.__module__.split(".")[0] in ("httpx", "httpx2", "httpcore")}
+    if "TimeoutException" in names:
+        return "timeout"
+    if names & {"TransportError", "NetworkError", "ProtocolError"}:
+        return "connection"
+    return None
 
 
 _HINTS: dict[type[ProviderError], str] = {

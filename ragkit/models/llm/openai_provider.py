@@ -6,6 +6,13 @@ where ragkit/config/security.py allows: OPENAI_API_KEY to api.openai.com or an a
 no key is sent: a local OpenAI-compatible server such as vLLM, llama.cpp or Ollama needs none).
 OpenAI caches long prompt prefixes on its own; `prompt_tokens_details.cached_tokens` is read as
 cache-read tokens (they are inside `prompt_tokens`, so they are subtracted from the input count).
+
+`stream()` asks for ``stream=True, stream_options={"include_usage": True}``: text arrives in
+``chat.completion.chunk`` deltas, the finish reason in the last choice chunk, and the usage (with
+``prompt_tokens_details.cached_tokens``) in a final chunk without choices - read exactly as
+`complete` reads it. A compatible server that sends no usage chunk gets the same estimate as
+`complete` gives. It returns a `ragkit.models.llm.streaming.LLMStream` (usage of an abandoned
+stream, interruptions: see that module).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from ragkit.config.security import KeyGrant, grant_key, withheld_hint
 from ragkit.errors import AuthenticationError, ContentFilteredError, MalformedResponseError
 from ragkit.models.llm.base import estimate_prompt_tokens
 from ragkit.models.llm.errors_map import map_exception
+from ragkit.models.llm.streaming import LLMStream, StreamState, token_counter
 from ragkit.types import Completion, Message, Usage
 
 # reasoning models take max_completion_tokens and only the default temperature
@@ -55,10 +63,32 @@ def usage_from_openai(usage: Any) -> Usage | None:
     )
 
 
+def read_chunk(chunk: Any, state: StreamState) -> str:
+    """One ``chat.completion.chunk``: its text delta; model, usage and finish reason go to `state`."""
+    if getattr(chunk, "model", None):
+        state.model = chunk.model
+    usage = usage_from_openai(getattr(chunk, "usage", None))
+    if usage is not None:
+        state.usage, state.usage_final = usage, True
+    text = ""
+    for choice in chunk.choices or ():
+        if getattr(choice, "index", 0) != 0:  # one answer is asked for
+            continue
+        delta = choice.delta
+        if delta is not None:
+            refusal = getattr(delta, "refusal", None)
+            if refusal:
+                state.filtered = f"refusal: {refusal[:120]}"
+            text += delta.content or ""
+        if choice.finish_reason:
+            state.finish_reason = choice.finish_reason
+            if choice.finish_reason == "content_filter":
+                state.filtered = "finish reason content_filter"
+    return text
+
+
 class OpenAIProvider:
     provider = "openai"
-    accepts_context = False
-    accepts_timeout = True
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str | None = None,
                  timeout_s: float = 30.0, context_window: int | None = None, allow_key_hosts: Sequence[str] = (),
@@ -90,21 +120,25 @@ class OpenAIProvider:
                                              max_retries=0, timeout=self.timeout_s)
             return self._client
 
-    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
-                 timeout_s: float | None = None) -> Completion:
+    def _map_error(self, exc: BaseException):
+        """An SDK failure as a typed ProviderError (a 401 says when the key was withheld on purpose)."""
         import openai
 
+        err = map_exception(exc, openai, provider=self.provider, model=self.model, secrets=[self._key])
+        if isinstance(err, AuthenticationError) and self._grant is not None and self._grant.withheld:
+            err = AuthenticationError(f"{err}; {withheld_hint(self._grant)}", provider=self.provider,
+                                      model=self.model, status=err.status)
+        return err
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+                 timeout_s: float | None = None) -> Completion:
         client = self._get_client()
         params = chat_params(self.model, messages, max_tokens, temperature)
         t0 = time.perf_counter()
         try:
             resp = client.chat.completions.create(**params, timeout=timeout_s or self.timeout_s)
         except Exception as exc:  # every SDK failure becomes a typed ProviderError
-            err = map_exception(exc, openai, provider=self.provider, model=self.model, secrets=[self._key])
-            if isinstance(err, AuthenticationError) and self._grant is not None and self._grant.withheld:
-                err = AuthenticationError(f"{err}; {withheld_hint(self._grant)}", provider=self.provider,
-                                          model=self.model, status=err.status)
-            raise err from None
+            raise self._map_error(exc) from None
         latency = time.perf_counter() - t0
         try:
             choice = resp.choices[0]
@@ -127,6 +161,18 @@ class OpenAIProvider:
             usage = Usage(estimate_prompt_tokens(messages, lambda t: count_tokens(t, enc)), count_tokens(text, enc))
         return Completion(text=text, model=getattr(resp, "model", None) or self.model, provider=self.provider,
                           finish_reason=finish, usage=usage, latency_s=latency)
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
+               timeout_s: float | None = None) -> LLMStream:
+        """Text deltas as they arrive, then one completion (see ragkit/models/llm/streaming.py)."""
+        params = chat_params(self.model, messages, max_tokens, temperature)
+        params.update(stream=True, stream_options={"include_usage": True})
+
+        def open_stream():
+            return self._get_client().chat.completions.create(**params, timeout=timeout_s or self.timeout_s)
+
+        return LLMStream(provider=self.provider, model=self.model, messages=messages, open=open_stream,
+                         read=read_chunk, map_error=self._map_error, count=token_counter(self.model))
 
     def close(self) -> None:
         with self._lock:
