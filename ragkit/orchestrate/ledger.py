@@ -20,111 +20,27 @@ is the one explicit way to start a new ledger over a damaged one.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sqlite3
 import threading
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from ragkit.errors import LedgerError
-from ragkit.types import Usage
+from ragkit.orchestrate.ledger_pending import PendingRows, pending_path
+from ragkit.orchestrate.ledger_row import _SCHEMA, COLUMNS, SCHEMA_VERSION, LedgerRow, utc_day
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: pending-file appends are not locked
-    fcntl = None  # type: ignore[assignment]
+__all__ = ["Ledger", "LedgerRow", "SCHEMA_VERSION", "_SCHEMA", "move_aside", "pending_path", "utc_day"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS calls (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts REAL NOT NULL,
-    day TEXT NOT NULL,
-    run_id TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    query_id TEXT,
-    stage TEXT NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    input_tokens INTEGER NOT NULL DEFAULT 0,
-    output_tokens INTEGER NOT NULL DEFAULT 0,
-    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
-    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
-    cost_usd REAL,
-    est_cost_usd REAL,
-    latency_s REAL NOT NULL DEFAULT 0,
-    outcome TEXT NOT NULL,
-    error TEXT,
-    attempt INTEGER NOT NULL DEFAULT 1,
-    cache_hit TEXT,
-    saved_usd REAL,
-    route TEXT,
-    routing TEXT,
-    counterfactual_usd REAL,
-    kind TEXT NOT NULL DEFAULT 'llm'
-);
-CREATE INDEX IF NOT EXISTS calls_run ON calls(run_id);
-CREATE INDEX IF NOT EXISTS calls_day ON calls(day);
-CREATE INDEX IF NOT EXISTS calls_ts ON calls(ts);
-"""
-
-
-def utc_day(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    ts: float
-    run_id: str
-    request_id: str
-    stage: str
-    provider: str
-    model: str
-    outcome: str
-    query_id: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float | None = None
-    est_cost_usd: float | None = None
-    latency_s: float = 0.0
-    error: str | None = None
-    attempt: int = 1
-    cache_hit: str | None = None
-    saved_usd: float | None = None
-    route: str | None = None
-    routing: str | None = None
-    counterfactual_usd: float | None = None
-    kind: str = "llm"  # llm | embedding
-
-    @property
-    def usage(self) -> Usage:
-        return Usage(self.input_tokens, self.output_tokens, self.cache_read_tokens, self.cache_write_tokens)
-
-    @property
-    def day(self) -> str:
-        return utc_day(self.ts)
-
-
-_COLUMNS = [f.name for f in fields(LedgerRow)]
-_TABLE_COLUMNS = frozenset({"id", "day", *_COLUMNS})
+_TABLECOLUMNS = frozenset({"id", "day", *COLUMNS})
 _DAMAGE_CODES = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
-
-
-def pending_path(path: str | Path) -> Path:
-    """Where rows that could not be written wait: `<ledger>.pending.jsonl`."""
-    p = Path(path)
-    return p.with_name(p.name + ".pending.jsonl")
 
 
 class Ledger:
@@ -135,7 +51,8 @@ class Ledger:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.pending_path = pending_path(self.path)
+        self._pending = PendingRows(self.path)
+        self.pending_path = self._pending.path
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
@@ -249,7 +166,7 @@ class Ledger:
         what = (f"the {row.stage} {row.kind} call to {row.provider} model {row.model!r} "
                 f"({_usd(row.cost_usd)}, {row.input_tokens} in / {row.output_tokens} out tokens)")
         try:
-            self._append_pending(row)
+            self._pending.append(row)
             kept = (f"it was kept in {self.pending_path} (pending) and is added when the ledger opens healthy; "
                     "paid calls are refused until then")
         except OSError as exc:
@@ -263,50 +180,11 @@ class Ledger:
         """What the row's answer would have cost on the always-large route (routing savings)."""
         self._run(lambda conn: conn.execute("UPDATE calls SET counterfactual_usd = ? WHERE id = ?", (usd, row_id)))
 
-    # ---- the pending file -------------------------------------------------------------------------
-    def _append_pending(self, row: LedgerRow) -> None:
-        line = json.dumps({"v": 1, **asdict(row)}, allow_nan=False) + "\n"
-        for _ in range(5):
-            with open(self.pending_path, "a", encoding="utf-8") as f:
-                _flock(f)
-                try:  # a replay may have taken the file between our open and our lock: write to the new one
-                    if os.fstat(f.fileno()).st_ino != os.stat(self.pending_path).st_ino:
-                        continue
-                except FileNotFoundError:
-                    continue
-                f.write(line)
-                f.flush()
-                os.fsync(f.fileno())
-                return
-        raise OSError(f"{self.pending_path} kept changing while appending")
-
-    def _taken(self) -> list[Path]:
-        return sorted(self.pending_path.parent.glob(self.pending_path.name + ".replaying-*"))
-
-    def pending_count(self) -> int:
-        """Rows waiting in the pending file (and in any replay that was interrupted)."""
-        n = 0
-        for p in [self.pending_path, *self._taken()]:
-            with contextlib.suppress(OSError):
-                n += sum(1 for line in p.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip())
-        return n
-
     def _replay(self, conn: sqlite3.Connection) -> None:
         """Add the pending rows (skipping any already in the ledger), then remove the pending file."""
-        if self.pending_path.is_file():  # new pending rows go to a fresh file while this one is replayed
-            with contextlib.suppress(FileNotFoundError):
-                os.replace(self.pending_path, Path(f"{self.pending_path}.replaying-{uuid.uuid4().hex[:12]}"))
-        taken = self._taken()
+        rows, bad, taken = self._pending.take()
         if not taken:
             return
-        lines = []
-        for p in taken:
-            with open(p, "r", encoding="utf-8", errors="replace") as f:
-                _flock(f)  # a writer that opened it before the rename finishes first
-                lines += [line for line in f.read().splitlines() if line.strip()]
-        parsed = [(line, _parse(line)) for line in lines]
-        rows = [r for _, r in parsed if r is not None]
-        bad = [line for line, r in parsed if r is None]
         conn.execute("BEGIN IMMEDIATE")
         try:
             added = sum(_insert(conn, r, unless_present=True) is not None for r in rows)
@@ -314,21 +192,22 @@ class Ledger:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        self._pending.done(taken, bad)
         if bad:
-            with open(f"{self.pending_path}.bad", "a", encoding="utf-8") as f:
-                f.write("\n".join(bad) + "\n")
             log.warning("cost ledger %s: %d pending line(s) could not be read and were moved to %s.bad",
                         self.path, len(bad), self.pending_path)
-        for p in taken:
-            p.unlink(missing_ok=True)
         if added:
             log.warning("cost ledger %s: added %d call(s) that had been kept in %s", self.path, added,
                         self.pending_path)
 
+    def pending_count(self) -> int:
+        """Rows waiting in the pending file (and in any replay that was interrupted)."""
+        return self._pending.count()
+
     # ---- reads ------------------------------------------------------------------------------------
     def rows(self, since: float | None = None, run_id: str | None = None) -> list[LedgerRow]:
         where, params = _where(since=since, run_id=run_id)
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM calls{where} ORDER BY id"
+        sql = f"SELECT {', '.join(COLUMNS)} FROM calls{where} ORDER BY id"
         return self._run(lambda conn: [LedgerRow(*r) for r in conn.execute(sql, params).fetchall()])
 
     def dicts(self, since: float | None = None) -> list[dict[str, Any]]:
@@ -386,7 +265,7 @@ def _check(conn: sqlite3.Connection) -> tuple[str, bool] | None:
             return f"it is an SQLite file but not a ragkit ledger: no `calls` table (it has {', '.join(other[:5])})", \
                 True
         return None  # an empty SQLite database: the schema is created in it
-    missing = _TABLE_COLUMNS - {r[1] for r in conn.execute("PRAGMA table_info(calls)")}
+    missing = _TABLECOLUMNS - {r[1] for r in conn.execute("PRAGMA table_info(calls)")}
     if missing:
         return f"its `calls` table lacks the column(s) {', '.join(sorted(missing))}", True
     return None
@@ -399,22 +278,9 @@ def _insert(conn: sqlite3.Connection, row: LedgerRow, *, unless_present: bool = 
     ).fetchone():
         return None
     values = asdict(row)
-    cols = [*_COLUMNS, "day"]
+    cols = [*COLUMNS, "day"]
     sql = f"INSERT INTO calls ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-    return int(conn.execute(sql, [values[c] for c in _COLUMNS] + [row.day]).lastrowid)
-
-
-def _parse(line: str) -> LedgerRow | None:
-    try:
-        data = json.loads(line)
-        return LedgerRow(**{k: data[k] for k in _COLUMNS if k in data})
-    except (ValueError, TypeError, KeyError):
-        return None
-
-
-def _flock(f) -> None:
-    if fcntl is not None:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+    return int(conn.execute(sql, [values[c] for c in COLUMNS] + [row.day]).lastrowid)
 
 
 def _is_damage(exc: sqlite3.Error) -> bool:
