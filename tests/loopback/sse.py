@@ -27,6 +27,7 @@ from tests.loopback.wire import anthropic_stop, anthropic_usage, openai_finish, 
 
 # the roles of events, in stream order; a cut keeps a prefix of them
 HEAD, DELTA, FINISH, USAGE, DONE = "head", "delta", "finish", "usage", "done"
+FAULT = "fault"  # a malformed or error event a cut ends with
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def stream_plan(reply: Reply, events: list[Event], anthropic: bool) -> tuple[lis
                 break
             sent.append(e)
     if reply.cut_how == "malformed":
-        return sent + [Event(DELTA, malformed_event(anthropic))], "eof"
+        return sent + [Event(FAULT, malformed_event(anthropic))], "eof"
     if reply.cut_how == "error":
-        return sent + [Event(DELTA, error_event(anthropic))], "eof"
+        return sent + [Event(FAULT, error_event(anthropic))], "eof"
     return sent, reply.cut_how

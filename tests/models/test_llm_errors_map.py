@@ -11,12 +11,19 @@ from ragkit.errors import (
     BadRequestError,
     ContentFilteredError,
     ContextWindowExceededError,
+    MalformedResponseError,
     ProviderTimeoutError,
     RateLimitedError,
     ServerError,
 )
 from ragkit.models.llm.base import scrub
-from ragkit.models.llm.errors_map import error_details, error_type_for, parse_retry_after, retry_after_from_headers
+from ragkit.models.llm.errors_map import (
+    error_details,
+    error_type_for,
+    map_exception,
+    parse_retry_after,
+    retry_after_from_headers,
+)
 
 pytestmark = pytest.mark.unit
 NOW = 1_750_000_000.0
@@ -84,3 +91,71 @@ def test_scrub_hides_whole_and_partial_keys():
     assert key not in out and "ZYXWVUTS" not in out
     assert scrub("nothing here", [key]) == "nothing here"
     assert scrub("x", [None, ""]) == "x"
+
+
+# ---- faults inside a stream: the SDKs' own exception classes, as they raise them --------------------------
+def _request():
+    import httpx2
+
+    return httpx2.Request("POST", "http://127.0.0.1:1/v1/chat/completions")
+
+
+def test_an_openai_error_event_in_a_stream_is_a_server_error_without_status():
+    import openai
+
+    # openai's Stream raises a status-less APIError with the event's `error` object as the body
+    exc = openai.APIError("The server had an error", _request(),
+                          body={"message": "The server had an error", "type": "server_error", "code": None})
+    err = map_exception(exc, openai, provider="openai", model="m")
+    assert type(err) is ServerError and err.status is None and "error event in the stream" in str(err)
+    odd = openai.APIError("x", _request(), body={"message": "something odd", "type": "weird"})
+    assert type(map_exception(odd, openai, provider="openai", model="m")) is ServerError  # accepted, then failed
+
+
+def test_an_anthropic_error_event_in_a_200_stream_maps_by_its_type():
+    import anthropic
+    import httpx2
+
+    response = httpx2.Response(200, request=_request())  # anthropic raises it against the 200 stream response
+    body = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    err = map_exception(anthropic.APIStatusError("Overloaded", response=response, body=body), anthropic,
+                        provider="anthropic", model="m")
+    assert type(err) is ServerError and err.status is None and "Overloaded" in str(err)
+
+
+@pytest.mark.parametrize("name,expected,text", [
+    ("RemoteProtocolError", ServerError, "connection broke"),
+    ("ReadError", ServerError, "connection broke"),
+    ("ReadTimeout", ProviderTimeoutError, "timed out"),
+])
+@pytest.mark.parametrize("lib", ["httpx2", "httpx"])
+def test_transport_errors_read_from_a_stream_map_by_kind(lib, name, expected, text):
+    import importlib
+
+    import anthropic
+
+    exc = getattr(importlib.import_module(lib), name)("peer closed connection without sending complete message body")
+    err = map_exception(exc, anthropic, provider="anthropic", model="m")
+    assert type(err) is expected and text in str(err)
+
+
+def test_openai_connection_errors_say_whether_the_connection_broke_or_never_opened():
+    import httpx2
+    import openai
+
+    def wrapped(cause):
+        try:
+            raise openai.APIConnectionError(request=_request()) from cause
+        except openai.APIConnectionError as exc:
+            return str(map_exception(exc, openai, provider="openai", model="m"))
+
+    assert "connection broke" in wrapped(httpx2.RemoteProtocolError("incomplete chunked read"))
+    assert "cannot connect" in wrapped(httpx2.ConnectError("refused"))
+
+
+def test_a_decode_error_is_malformed_and_anything_else_a_server_error():
+    import openai
+
+    assert type(map_exception(ValueError("Expecting value"), openai, provider="openai", model="m")) is \
+        MalformedResponseError
+    assert type(map_exception(RuntimeError("?"), openai, provider="openai", model="m")) is ServerError
