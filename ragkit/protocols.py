@@ -24,6 +24,7 @@ from ragkit.types import (
     SparseVector,
     StreamDelta,
     TextPiece,
+    Usage,
 )
 
 
@@ -213,6 +214,22 @@ class Reranker(Protocol):
 
 
 @runtime_checkable
+class CompletionStream(Protocol):
+    """What `LLM.stream` returns: an iterator of `StreamDelta`s that can be abandoned. `close()`
+    releases the connection and raises nothing; after any end `usage` holds the tokens used so far
+    (None while the stream is open) and `partial_text` the text that arrived."""
+
+    usage: Usage | None
+    partial_text: str
+
+    def __iter__(self) -> Iterator[StreamDelta]: ...
+
+    def __next__(self) -> StreamDelta: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
 class LLM(Protocol):
     """A chat model behind an API (ragkit.models.llm: OpenAI-compatible, Anthropic). `context_window`
     is None when unknown. `stream` yields text deltas and ends with one `StreamDelta(completion=...)`
@@ -227,7 +244,7 @@ class LLM(Protocol):
                  timeout_s: float | None = None) -> Completion: ...
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float,
-               timeout_s: float | None = None) -> Iterator[StreamDelta]: ...
+               timeout_s: float | None = None) -> CompletionStream: ...
 
     def close(self) -> None: ...
 

@@ -175,10 +175,8 @@ class Gateway:
             raise
         finally:
             if not finished:  # the consumer closed us early (or an unexpected error)
-                close = getattr(it, "close", None)
-                if callable(close):
-                    close()
-                used = getattr(it, "usage", None) or Usage()
+                it.close()
+                used = it.usage or Usage()
                 self._attempt_done(req, slot, _took(info, started), used, outcome="cancelled")
 
     # ---- what the caller records ------------------------------------------------------------------

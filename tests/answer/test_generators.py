@@ -53,7 +53,8 @@ class _LLMRoute(GeneratorConformance):
     def _server(self, tmp_path, loopback, fake_keys):
         loopback.script(None, *[Reply.ok("The alpha reactor runs at 451 kelvin. [Source: alpha.md]",
                                          input_tokens=400, output_tokens=15, cache_read=100) for _ in range(8)])
-        cfg = load_config(overrides={"home": str(tmp_path), "llm": {"small": self.route(loopback)}}, env={})
+        cfg = load_config(overrides={"home": str(tmp_path), "llm": {"small": self.route(loopback)},
+                                     "cache": {"enabled": False}}, env={})
         self.gateway = build_gateway(cfg, routes=api_routes(cfg), clock=ManualClock(real_time=True))
         self.loopback = loopback
         yield
@@ -103,11 +104,11 @@ def test_rag_answers_with_a_custom_generator(tmp_path, embedder_warm):
 
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "alpha.md").write_text("# Alpha\n\nThe alpha reactor runs at 451 kelvin. It was built in 2019.\n")
+    (docs / "alpha.txt").write_text("The alpha reactor runs at 451 kelvin. It was built in 2019.\n")
     cfg = {"home": str(tmp_path / "home"), "rerank": {"enabled": False}, "cache": {"enabled": False}}
     with RAG(cfg, generators={"small": EchoGenerator()}) as rag:
         rag.ingest([docs])
         ans = rag.ask("At what temperature does the alpha reactor run?")
         events = list(rag.ask_stream("At what temperature does the alpha reactor run?"))
-    assert ans.provider == "echo" and ans.text == "The alpha reactor runs at 451 kelvin. [Source: alpha.md]"
+    assert ans.provider == "echo" and ans.text == "The alpha reactor runs at 451 kelvin. [Source: alpha.txt]"
     assert ans.verified and events[-1].answer.text == ans.text
