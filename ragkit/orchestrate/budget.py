@@ -4,7 +4,7 @@ The estimate is tiktoken's prompt count plus `max_tokens` of output at the model
 prefix is priced at the dearer of input and cache-write, so the estimate is an upper bound for
 Anthropic's cache writes). tiktoken only approximates other vendors' tokenizers (recent Claude
 tokenizers count about 30% more tokens for the same text), so their prompt counts get a margin. A call that would take the spend past a budget raises
-`BudgetExceededError` and is not made. A call priced at zero (the offline extractive generator) is
+`BudgetExceededError` and is not made. A call priced at zero (a free model) is
 never refused: it cannot add spend. Spend is read from the ledger, so a ledger that cannot be read
 raises `LedgerError` rather than counting from $0.
 """
