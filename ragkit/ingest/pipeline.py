@@ -34,6 +34,7 @@ from ragkit.ingest.chunking.document import INDEX_TEXT_SCHEME, context_texts, in
 from ragkit.ingest.manifest import DocEntry, Manifest
 from ragkit.ingest.sources import entry_file, unique_source
 from ragkit.ingest.walker import Unlisted, walk
+from ragkit.protocols import Embedder, SparseEncoder, VectorStore
 from ragkit.types import Chunk, Document, IngestReport
 
 Progress = Callable[[str, int], None]  # (event, amount): "files", "chunks", "total_chunks"
@@ -89,7 +90,8 @@ def file_sha256(path: Path) -> str:
 class Ingestor:
     """Wires loader, chunker, embedder, sparse encoder, store and manifest. Built by `rag.py`."""
 
-    def __init__(self, cfg, store, embedder, sparse, manifest: Manifest, chunker_factory, load_path, chunk_document):
+    def __init__(self, cfg, store: VectorStore, embedder: Embedder, sparse: SparseEncoder, manifest: Manifest,
+                 chunker_factory, load_path, chunk_document):
         self.cfg = cfg
         self.store = store
         self.embedder = embedder
@@ -297,9 +299,7 @@ class Ingestor:
     def _index_texts(self, chunks: Sequence[Chunk]) -> list[str]:
         """What each chunk is embedded and BM25-indexed by (`index_texts`): headed by its title
         where that still fits the embedder's window."""
-        count = getattr(self.embedder, "count_tokens", None)
-        window = getattr(self.embedder, "max_tokens", None) if count is not None else None
-        return index_texts(chunks, count, window)
+        return index_texts(chunks, self.embedder.count_tokens, self.embedder.max_tokens)
 
     def _doc_contexts(self, d: _Doc) -> list[str]:
         """The BM25 context passage of each chunk of one document (`BM25Encoder.context_windows`)."""

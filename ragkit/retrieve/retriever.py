@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ragkit.errors import ConfigError
+from ragkit.protocols import Embedder, Reranker, SparseEncoder, VectorStore
 from ragkit.types import ScoredChunk
 
 
@@ -25,7 +26,8 @@ class RetrievalResult:
 
 
 class Retriever:
-    def __init__(self, store, embedder, sparse, retrieval_cfg, reranker=None, rerank_cfg=None):
+    def __init__(self, store: VectorStore, embedder: Embedder, sparse: SparseEncoder, retrieval_cfg,
+                 reranker: Reranker | None = None, rerank_cfg=None):
         self.store = store
         self.embedder = embedder
         self.sparse = sparse
@@ -96,11 +98,9 @@ class Retriever:
                 t2 = time.perf_counter()
                 ranked = self.reranker.rerank(q, hits[: self.rerank_cfg.candidates], top_n or self.rerank_cfg.top_n)
                 res.timings["rerank"] = time.perf_counter() - t2
-                if getattr(self.reranker, "available", True):
-                    res.results, res.reranked = ranked, True
-                else:
-                    res.results = ranked
-                    res.rerank_note = getattr(self.reranker, "last_error", None) or "reranker unavailable"
+                res.results, res.reranked = ranked, self.reranker.available
+                if not res.reranked:
+                    res.rerank_note = self.reranker.last_error or "reranker unavailable"
             out.append(res)
         return out
 
@@ -109,10 +109,9 @@ class Retriever:
         neighbours, and the same results from any build of the same index (HNSW graphs are built in
         parallel and differ from build to build). None: the engine decides (HNSW when indexed)."""
         limit = self.cfg.exact_max_points
-        points = getattr(self.store, "points", None)
-        if not limit or points is None:
+        if not limit:
             return None
-        return True if points() <= limit else None
+        return True if self.store.points() <= limit else None
 
     def _rerank_wanted(self, rerank: bool | None) -> bool:
         if self.reranker is None or self.rerank_cfg is None:
@@ -120,11 +119,11 @@ class Retriever:
         return self.rerank_cfg.enabled if rerank is None else rerank
 
 
-def embed_queries(embedder, queries: Sequence[str]) -> np.ndarray:
+def embed_queries(embedder: Embedder, queries: Sequence[str]) -> np.ndarray:
     """Query vectors that do not depend on which other queries share the call, so a query ranks
     the same asked alone, in an eval batch or in a benchmark. An embedder whose batches are not
     exact (`batch_invariant` False: bf16 autocast, where padding moves a vector in the 4th decimal)
     embeds each query alone; the others embed the batch in one call."""
-    if getattr(embedder, "batch_invariant", True) or len(queries) <= 1:
+    if embedder.batch_invariant or len(queries) <= 1:
         return np.asarray(embedder.embed(list(queries)))
     return np.vstack([embedder.embed([q]) for q in queries])

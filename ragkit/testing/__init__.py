@@ -16,6 +16,7 @@ the tests of a backend of your own. The mixins import no test framework: they ru
     reference.py   the search scores a store must return, computed with numpy
     filter_cases.py  filter specs with hand-counted matches, and random filter trees
     checks.py      assertion helpers (raises, skip, assert_satisfies)
+    scratch.py     per-test folders and backends, closed and removed afterwards
 """
 
 from ragkit.testing.cache import AnswerCacheConformance, CacheConformance

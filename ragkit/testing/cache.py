@@ -16,13 +16,12 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ragkit.protocols import AnswerCache, Cache, Embedder
 from ragkit.testing.checks import assert_satisfies, skip
+from ragkit.testing.scratch import Scratch
 from ragkit.types import Completion, Usage
 
 ANSWER = Completion("Paris is the capital of France. [Source: france.md]", "gpt-4o-mini", "openai",
@@ -31,35 +30,33 @@ OTHER = Completion("Berlin.", "claude-haiku-4-5", "anthropic", finish_reason="le
 FRANCE = "What is the capital of France?"
 
 
-class _Folders:
+class _Caches(Scratch):
     reopenable = True
+    _path: Path | None = None  # this test's folder and cache, made on first use
+    _cache: Any = None
 
     def make_cache(self, path: Path) -> Any:
         raise NotImplementedError("a cache conformance subclass defines make_cache(self, path)")
 
-    def setup_method(self, method=None) -> None:
-        self._opened: list[Any] = []
-        self._folders: list[str] = []
-        self.path = self._folder()
-        self.cache = self._open(self.path)
+    @property
+    def path(self) -> Path:
+        """This test's cache folder."""
+        if self._path is None:
+            self._path = self.folder()
+        return self._path
 
-    def teardown_method(self, method=None) -> None:
-        for c in reversed(self._opened):
-            c.close()
-        for f in self._folders:
-            shutil.rmtree(f, ignore_errors=True)
-
-    def _folder(self) -> Path:
-        self._folders.append(tempfile.mkdtemp(prefix="ragkit-cache-"))
-        return Path(self._folders[-1])
+    @property
+    def cache(self) -> Any:
+        """This test's cache, opened on first use (after the subclass's fixtures ran)."""
+        if self._cache is None:
+            self._cache = self._open(self.path)
+        return self._cache
 
     def _open(self, path: Path) -> Any:
-        c = self.make_cache(path)
-        self._opened.append(c)
-        return c
+        return self.closed_after(self.make_cache(path))
 
 
-class CacheConformance(_Folders):
+class CacheConformance(_Caches):
     def test_satisfies_protocol(self):
         assert_satisfies(self.cache, Cache)
 
@@ -101,7 +98,7 @@ class CacheConformance(_Folders):
         assert self._open(self.path).get_completion("k") == (ANSWER, 1.0)
 
 
-class AnswerCacheConformance(_Folders):
+class AnswerCacheConformance(_Caches):
     """`make_cache(path)` returns an answer cache over `make_embedder()`, a real embedder (a
     paraphrase must come out near its question)."""
 

@@ -1,7 +1,7 @@
 """Assertion helpers for the conformance mixins, with no test framework imported.
 
-`raises` and `skip` behave like pytest's (pytest reports `unittest.SkipTest` as a skip), so the
-mixins run under pytest without `ragkit` depending on it at import time.
+`raises` and `skip` behave like pytest's (`skip` uses pytest when pytest is running the test, and
+`unittest.SkipTest` otherwise), so the mixins run under pytest without `ragkit` importing it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import contextlib
 import inspect
 import math
 import re
+import sys
 import unittest
 from typing import Any, Iterator
 
@@ -27,7 +28,10 @@ def raises(kind: type[BaseException] | tuple[type[BaseException], ...], match: s
 
 
 def skip(reason: str) -> None:
-    """Skip the running test."""
+    """Skip the running test (through pytest when it runs the test, for a report at the caller)."""
+    runner = sys.modules.get("pytest")
+    if runner is not None:
+        runner.skip(reason)
     raise unittest.SkipTest(reason)
 
 

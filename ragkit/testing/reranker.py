@@ -33,12 +33,14 @@ def first_stage(texts=TEXTS) -> list[ScoredChunk]:
 
 
 class RerankerConformance:
+    _reranker: Reranker | None = None  # this test's backend, made on first use
+
     def make_reranker(self) -> Reranker:
         raise NotImplementedError("a RerankerConformance subclass defines make_reranker(self)")
 
     @property
     def reranker(self) -> Reranker:
-        if getattr(self, "_reranker", None) is None:
+        if self._reranker is None:
             self._reranker = self.make_reranker()
         return self._reranker
 

@@ -37,11 +37,12 @@ class SparseEncoderConformance:
         assert_satisfies(enc, SparseEncoder)
         assert enc.context_words == 0 and self.make_encoder(context_words=7).context_words == 7
 
-    def test_one_vector_per_text_with_distinct_terms_and_positive_weights(self):
+    def test_one_vector_per_text_with_sorted_distinct_terms_and_positive_weights(self):
         vecs = self.make_encoder().encode_documents(DOCS)
         assert len(vecs) == len(DOCS)
         for v in vecs:
             assert v.indices and len(v.indices) == len(v.values) == len(set(v.indices))
+            assert list(v.indices) == sorted(v.indices)  # ragkit.types.SparseVector: ids ascending
             assert all(isinstance(i, int) and 0 <= i < 2**32 for i in v.indices)  # Qdrant's u32 term ids
             assert all(math.isfinite(w) and w > 0 for w in v.values)
 

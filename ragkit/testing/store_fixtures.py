@@ -1,8 +1,7 @@
 """The stores a `StoreConformance` test works on: made by the subclass's `make_store`, cleaned up after.
 
 Plain xunit-style setup and teardown (pytest calls them), so nothing here imports pytest. A
-subclass that defines its own `setup_class` / `teardown_class` / `setup_method` /
-`teardown_method` calls the inherited one too.
+subclass that defines its own `setup_class` / `teardown_class` calls the inherited one too.
 """
 
 from __future__ import annotations
@@ -14,11 +13,12 @@ from typing import Any
 
 from ragkit.protocols import Embedder, SparseEncoder, VectorStore
 from ragkit.testing.corpus import Corpus, make_corpus
+from ragkit.testing.scratch import Scratch
 
 EMBEDDER_NAME = "corpus-embedder"  # the embedder name the conformance stores are created with
 
 
-class StoreFixtures:
+class StoreFixtures(Scratch):
     reopenable = False  # True: the data survives close() and a new store object at the same path
     _corpus: Corpus | None = None
     _shared: tuple[Any, str] | None = None
@@ -73,27 +73,9 @@ class StoreFixtures:
         return cls._shared[0]
 
     # ---- per test: fresh stores, closed and removed afterwards ----------------------------------
-    def setup_method(self, method=None) -> None:
-        self._opened: list[Any] = []
-        self._folders: list[str] = []
-
-    def teardown_method(self, method=None) -> None:
-        for store in reversed(self._opened):
-            store.close()
-        for folder in self._folders:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    def folder(self) -> Path:
-        """A fresh folder, removed after the test."""
-        folder = tempfile.mkdtemp(prefix="ragkit-conformance-")
-        self._folders.append(folder)
-        return Path(folder)
-
     def fresh(self, folder: Path | None = None) -> VectorStore:
         """A new store (no collection yet) in `folder` or a fresh one; closed after the test."""
-        store = self.make_store(folder if folder is not None else self.folder())
-        self._opened.append(store)
-        return store
+        return self.closed_after(self.make_store(folder if folder is not None else self.folder()))
 
     def empty(self) -> VectorStore:
         """A fresh store with the corpus's collection and no points."""

@@ -1,4 +1,5 @@
-"""BM25 maths (ragkit.index.bm25) and the encoder (ragkit.index.sparse), on hand-built inputs."""
+"""BM25 maths (ragkit.index.bm25) and the encoder (ragkit.index.sparse): the sparse encoder conformance
+suite, and hand-built inputs."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ from hypothesis import strategies as st
 
 from ragkit.index import bm25
 from ragkit.index.sparse import BM25Encoder
+from ragkit.testing import SparseEncoderConformance
 
 pytestmark = pytest.mark.unit
+
+
+class TestBM25Conformance(SparseEncoderConformance):
+    def make_encoder(self, context_words=0):
+        return BM25Encoder(context_words=context_words)
 
 
 # ---- pure functions -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The local MiniLM embedder: vectors, window, and the direct forward used for queries."""
+"""The local MiniLM embedder: the embedder conformance suite, and the direct forward used for queries."""
 
 from __future__ import annotations
 
@@ -7,14 +7,8 @@ import pytest
 
 from ragkit.models.embedders.local import DIRECT_MAX_TEXTS
 from ragkit.models.precision import autocast
-
-TEXTS = [
-    "What is the capital of France?",
-    "0-dimensional biomaterials show inductive properties.",
-    "a",
-    "Ürün ß 東京 🚀 long text past the window " * 60,
-]
-
+from ragkit.testing import EmbedderConformance
+from ragkit.testing.embedder import TEXTS
 
 def test_direct_forward_gives_the_vectors_of_encode(embedder_warm):
     assert embedder_warm._direct_forward() is not None  # MiniLM is the plain mean-pooling stack
@@ -27,18 +21,12 @@ def test_direct_forward_gives_the_vectors_of_encode(embedder_warm):
         assert np.allclose(np.linalg.norm(direct, axis=1), 1.0, atol=1e-5)
 
 
-def test_large_batches_go_through_encode_and_agree(embedder_warm):
-    many = TEXTS * 3
-    assert len(many) > DIRECT_MAX_TEXTS
-    batch = embedder_warm.embed(many)
-    single = np.vstack([embedder_warm.embed([t]) for t in many])
-    # float32: padding does not change a vector; bf16 autocast: only in the 4th decimal
-    tol = 1e-5 if embedder_warm.compute_precision == "float32" else 3e-3
-    assert np.allclose(batch, single, atol=tol)
-    assert ((batch * single).sum(1) > 0.9999).all()
+class TestLocalEmbedder(EmbedderConformance):
+    """The shared conformance suite, on the session's warm MiniLM."""
 
+    @pytest.fixture(autouse=True)
+    def _warm(self, embedder_warm):
+        self.warm = embedder_warm
 
-@pytest.mark.parametrize("text", ["", "   "])
-def test_blank_text_still_embeds(embedder_warm, text):
-    v = embedder_warm.embed([text])
-    assert v.shape == (1, embedder_warm.dim) and np.isfinite(v).all()
+    def make_embedder(self):
+        return self.warm

@@ -11,6 +11,7 @@ from tests.loopback.server import Reply, fake_embedding
 from ragkit.config.data import EmbedderConfig
 from ragkit.errors import AuthenticationError, BadRequestError
 from ragkit.models.embedders.openai import OpenAIEmbedder, plan_batches
+from ragkit.testing import EmbedderConformance
 
 
 @pytest.mark.unit
@@ -85,3 +86,15 @@ def test_from_config_and_key_from_env(loopback, monkeypatch):
     assert e.name == "text-embedding-3-small" and e.dim == 32
     with pytest.raises(AuthenticationError, match="OPENAI_API_KEY"):
         e.embed(["x"])  # the public API needs a key: none in the environment, no request made
+
+
+@pytest.mark.integration
+class TestOpenAIEmbedderOverLoopback(EmbedderConformance):
+    """The shared conformance suite, over real HTTP to the loopback server (64-d vectors)."""
+
+    @pytest.fixture(autouse=True)
+    def _server(self, loopback):
+        self.server = loopback
+
+    def make_embedder(self):
+        return OpenAIEmbedder("text-embedding-3-small", dimensions=64, base_url=self.server.openai_base_url)

@@ -1,4 +1,5 @@
-"""Exact cache: canonical keys, hits served without a call and counted in the ledger, TTL."""
+"""Exact cache: the cache conformance suite, canonical keys, hits served without a call and counted in
+the ledger, TTL."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from tests.loopback.fixtures import openai_route
 from tests.loopback.server import Reply
 from ragkit.orchestrate.cache_exact import ExactCache, canonical_json, exact_key
+from ragkit.testing import CacheConformance
 from ragkit.types import Completion, Message, Usage
 
 from tests.orchestrate.helpers import gateway_for
@@ -40,6 +42,14 @@ def test_key_is_canonical_and_sensitive_to_every_part():
 @given(st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(max_size=5), st.booleans())))
 def test_canonical_json_ignores_key_order(d):
     assert canonical_json(d) == canonical_json(dict(reversed(list(d.items()))))
+
+
+@pytest.mark.integration
+class TestExactCache(CacheConformance):
+    """The exact cache conformance suite on diskcache."""
+
+    def make_cache(self, path):
+        return ExactCache(path)
 
 
 @pytest.mark.unit

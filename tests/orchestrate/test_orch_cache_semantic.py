@@ -1,18 +1,14 @@
-"""Acceptance 3: the semantic cache with the real MiniLM embedder. A paraphrase hits; a similar
-question with different evidence is refused; any index change invalidates; France never serves Germany."""
+"""Acceptance 3: the semantic cache with the real MiniLM embedder, and the answer cache conformance
+suite. A paraphrase hits; a similar question with different evidence is refused; any index change
+invalidates; France never serves Germany. (`ask` serving its hits: tests/answer/test_ask_routing.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.loopback.fixtures import openai_route
-from tests.loopback.server import Reply
 from ragkit.orchestrate.cache_semantic import SemanticCache, key_terms, terms_conflict
-from ragkit.orchestrate.gateway import SemanticKey
-from ragkit.orchestrate.router import VerificationResult
-from ragkit.types import Completion, Message, Usage
-
-from tests.orchestrate.helpers import gateway_for
+from ragkit.testing import AnswerCacheConformance
+from ragkit.types import Completion, Usage
 
 FRANCE = "What is the capital of France?"
 ANSWER = Completion("Paris is the capital of France. [Source: france.md]", "gpt-4o-mini", "openai",
@@ -26,6 +22,21 @@ def test_key_terms_and_conflicts():
     assert terms_conflict(FRANCE, "what is the capital of france") == frozenset()  # case differs only
     assert terms_conflict(FRANCE, "What is the capital of Germany?") == {"france", "germany"}
     assert terms_conflict("revenue in 2022?", "revenue in 2023?") == {"2022", "2023"}
+
+
+@pytest.mark.integration
+class TestSemanticCache(AnswerCacheConformance):
+    """The answer cache conformance suite on diskcache and the session's MiniLM."""
+
+    @pytest.fixture(autouse=True)
+    def _warm(self, embedder_warm):
+        self.warm = embedder_warm
+
+    def make_embedder(self):
+        return self.warm
+
+    def make_cache(self, path):
+        return SemanticCache(path, self.warm, threshold=0.92)
 
 
 @pytest.fixture
@@ -95,31 +106,3 @@ def test_entries_persist_and_reuse_a_given_vector(tmp_path, embedder_warm):
     assert again.lookup("Completely unrelated question about whales?", evidence_ids=["x"],
                         index_version="g").reason.startswith("miss")
     again.close()
-
-
-@pytest.mark.integration
-def test_gateway_serves_semantic_hits_and_never_caches_unverified_answers(tmp_path, loopback, fake_keys,
-                                                                          embedder_warm):
-    g = gateway_for(tmp_path, {"small": openai_route(loopback, "gpt-4o-mini")}, cache=True, embedder=embedder_warm)
-    g.exact_cache = None  # isolate the semantic cache: every prompt below differs anyway
-    loopback.script("gpt-4o-mini", Reply.ok("I don't have enough information.", input_tokens=300, output_tokens=8),
-                    Reply.ok("Paris. [Source: france.md]", input_tokens=300, output_tokens=8))
-
-    def key(q):
-        return SemanticKey(q, ("c-france",), "g1")
-
-    ok = lambda c: VerificationResult(ok=True, abstained="enough information" in c.text)  # noqa: E731
-    r1 = g.complete([Message("user", FRANCE)], semantic=key(FRANCE), verify=ok)
-    assert r1.verification.abstained and len(g.semantic_cache) == 0  # an abstention is not cached
-    r2 = g.complete([Message("user", FRANCE + " ")], semantic=key(FRANCE), verify=ok)
-    assert r2.cache_hit is None and len(g.semantic_cache) == 1
-    r3 = g.complete([Message("user", "Which city is the capital of France?")],
-                    semantic=key("Which city is the capital of France?"), verify=ok)
-    assert r3.cache_hit == "semantic" and r3.completion.text.startswith("Paris") and len(loopback.seen) == 2
-    assert r3.saved_usd == pytest.approx(r2.cost_usd) and r3.decision.route == "cache"
-    hit_row = g.ledger.rows()[-1]
-    assert (hit_row.cache_hit, hit_row.outcome, hit_row.cost_usd) == ("semantic", "cache_hit", 0.0)
-    r4 = g.complete([Message("user", "What is the capital of Germany?")],
-                    semantic=key("What is the capital of Germany?"), verify=ok)
-    assert r4.cache_hit is None  # went to the model (default reply), never served France's answer
-    g.close()

@@ -23,21 +23,13 @@ def section_breaks(doc: Document) -> list[int]:
 
 def chunk_document(doc: Document, chunker: Chunker) -> list[Chunk]:
     """Split one document and attach ids, page, section, title, dates and the content hash."""
-    split_many = getattr(chunker, "split_many", None)
-    if split_many is not None:
-        pieces = split_many([doc.text], [section_breaks(doc)])[0]
-    else:
-        pieces = chunker.split(doc.text)
-    return to_chunks(doc, pieces)
+    return to_chunks(doc, chunker.split(doc.text, section_breaks(doc)))
 
 
 def chunk_documents(docs: Sequence[Document], chunker: Chunker) -> list[list[Chunk]]:
     """`chunk_document` for many documents, counting tokens in batches (much faster for many
     small documents, e.g. a JSONL corpus)."""
-    split_many = getattr(chunker, "split_many", None)
-    if split_many is None:
-        return [chunk_document(d, chunker) for d in docs]
-    pieces = split_many([d.text for d in docs], [section_breaks(d) for d in docs])
+    pieces = chunker.split_many([d.text for d in docs], [section_breaks(d) for d in docs])
     return [to_chunks(d, p) for d, p in zip(docs, pieces)]
 
 

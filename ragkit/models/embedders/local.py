@@ -71,6 +71,8 @@ def _plain_mean_pooling_stack(model):
 
 
 class LocalEmbedder:
+    """A `ragkit.protocols.Embedder` over a sentence-transformers model."""
+
     provider = "local"
 
     def __init__(

@@ -1,9 +1,10 @@
 """OpenAI embeddings (text-embedding-3-small/large, or any OpenAI-compatible server via `base_url`).
 
-Same interface as `LocalEmbedder`: `name`, `dim`, `max_tokens`, `count_tokens(texts)`,
-`embed(texts) -> (n, dim) float32, L2-normalized`, `close()`. Requests are batched within the API's
-limits (2048 inputs and 300k tokens per request, counted with tiktoken); an input over the model's
-8191-token window is refused before any call. `dimensions` shortens text-embedding-3 vectors.
+A `ragkit.protocols.Embedder`, like `LocalEmbedder`: `name`, `dim`, `max_tokens`,
+`count_tokens(texts)`, `batch_invariant`, `embed(texts) -> (n, dim) float32, L2-normalized`,
+`close()`. Requests are batched within the API's limits (2048 inputs and 300k tokens per request,
+counted with tiktoken); an input over the model's 8191-token window is refused before any call.
+`dimensions` shortens text-embedding-3 vectors.
 
 Every request goes through a `runner` (see `EmbeddingRunner`): the orchestration layer supplies
 one that checks the budget before the call, retries, and writes a ledger row with the usage the API
@@ -78,6 +79,7 @@ def normalize_rows(vecs: np.ndarray) -> np.ndarray:
 
 class OpenAIEmbedder:
     provider = "openai"
+    batch_invariant = True  # the server embeds each input of a request on its own
 
     def __init__(self, model: str = "text-embedding-3-small", *, dimensions: int | None = None, batch_size: int = 2048,
                  base_url: str | None = None, api_key_env: str | None = "OPENAI_API_KEY", timeout_s: float = 60.0,
