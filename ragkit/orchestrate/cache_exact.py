@@ -49,7 +49,7 @@ def completion_from_dict(d: Mapping[str, Any]) -> Completion:
 
 
 class ExactCache:
-    """diskcache at `path`; opened on first use; `close()` releases it."""
+    """A `ragkit.protocols.Cache` on diskcache at `path`; opened on first use; `close()` releases it."""
 
     def __init__(self, path: str | Path, *, ttl_s: float | None = 7 * 24 * 3600, size_limit_mb: int = 512):
         self.path = Path(path)

@@ -64,6 +64,8 @@ class SemanticLookup:
 
 
 class SemanticCache:
+    """A `ragkit.protocols.AnswerCache` on diskcache at `path`, comparing questions by `embedder`."""
+
     def __init__(self, path: str | Path, embedder: Any, *, threshold: float = 0.92, ttl_s: float | None = None,
                  size_limit_mb: int = 256, max_entries: int = 10_000):
         self.path = Path(path)
