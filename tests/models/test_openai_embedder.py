@@ -52,7 +52,7 @@ def test_batches_and_records_usage_through_the_runner(loopback, fake_keys, tmp_p
     from ragkit.orchestrate import build_gateway
 
     cfg = load_config(overrides={"home": str(tmp_path)})
-    gateway = build_gateway(cfg)
+    gateway = build_gateway(cfg, routes={})  # no LLM route: only the embedding runner is used
     e = OpenAIEmbedder("text-embedding-3-large", base_url=loopback.openai_base_url, batch_size=2,
                        runner=gateway.embedding_runner())
     loopback.script("text-embedding-3-large", Reply.ok(input_tokens=1000), Reply.server_error(),
