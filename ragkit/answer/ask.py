@@ -22,14 +22,13 @@ from ragkit.answer.events import AnswerDelta, AnswerError, AnswerFinal, AnswerRe
 from ragkit.answer.prompts import build_prompt
 from ragkit.answer.verify import verify_answer
 from ragkit.errors import RagkitError, StreamInterruptedError
-from ragkit.protocols import Generator
+from ragkit.protocols import AnswerCache, Generator
 from ragkit.types import Generation, GenerationRequest, StreamDelta, Usage
 
 if TYPE_CHECKING:
     from ragkit.answer.types import VerifiedAnswer
     from ragkit.config.app import AnswerConfig
     from ragkit.config.orchestrate import RoutingConfig
-    from ragkit.orchestrate.cache_semantic import SemanticCache
     from ragkit.orchestrate.gateway import Gateway
     from ragkit.retrieve.retriever import Retriever
 
@@ -43,7 +42,7 @@ class AskDeps:
     routing: "RoutingConfig"
     model_hint: str  # the small route's model: the prompt's token budget is counted in its encoding
     index_version: Callable[[], str]
-    semantic_cache: "SemanticCache | None" = None
+    semantic_cache: "AnswerCache | None" = None
     embed: Callable | None = None  # for embedding-assisted citation support
 
 

@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, field_validator
 
 from ragkit.config.base import Section
-from ragkit.models.precision import Precision
+
+Precision = Literal["auto", "float32", "bfloat16"]  # embedder.precision, rerank.precision (models/precision.py)
 
 DEFAULT_INCLUDE = ["**/*.txt", "**/*.md", "**/*.markdown", "**/*.html", "**/*.htm", "**/*.pdf", "**/*.jsonl"]
 

@@ -20,11 +20,13 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from ragkit.protocols import Embedder
+
 
 class PrefetchedQueries:
     """An embedder that answers for the texts it was built with and delegates everything else."""
 
-    def __init__(self, inner: Any, texts: Sequence[str]):
+    def __init__(self, inner: Embedder, texts: Sequence[str]):
         from ragkit.retrieve.retriever import embed_queries
 
         self._inner = inner
@@ -44,8 +46,28 @@ class PrefetchedQueries:
             return np.stack([self._table[t] for t in texts]).copy()
         return self._inner.embed(texts)
 
-    def __getattr__(self, name: str) -> Any:  # dim, max_tokens, batch_invariant, count_tokens ...
-        return getattr(self._inner, name)
+    # the rest of the Embedder protocol, as the real embedder has it
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def dim(self) -> int:
+        return self._inner.dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self._inner.max_tokens
+
+    @property
+    def batch_invariant(self) -> bool:
+        return self._inner.batch_invariant
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self._inner.count_tokens(texts)
+
+    def close(self) -> None:  # the real embedder belongs to the retriever: it closes it
+        pass
 
 
 @contextmanager

@@ -180,7 +180,7 @@ def _observe_chunks(rag, cfg, paths: list[Path], obs: Observed, progress: Progre
     try:
         window = int(emb.max_tokens)
         wcounts: list[int | None] = list(emb.count_tokens([ch.text for ch in chunks]))
-    except (AttributeError, NotImplementedError, RagkitError):
+    except RagkitError:  # e.g. a hosted embedder whose tokenizer cannot be loaded offline
         window, wcounts = None, [None] * len(chunks)
     obs.caps = Caps(cfg.chunking.chunk_size, window)
     for ch, t, w in zip(chunks, tik, wcounts):
@@ -211,7 +211,7 @@ def _doc_texts(cfg, paths: list[Path]) -> dict[str, str]:
 
 
 def _filter_counts(spec, hits) -> tuple[int, int]:
-    from ragkit.retrieve.filters import matches, parse_filter
+    from ragkit.filters import matches, parse_filter
 
     node = parse_filter(spec)
     seen = {h.chunk.chunk_id: h.chunk for h in hits}

@@ -10,9 +10,10 @@ cores MiniLM encodes SciFact abstracts 1.7x faster and agrees with float32 to a 
 from __future__ import annotations
 
 import contextlib
-from typing import ContextManager, Literal
+from typing import ContextManager
 
-Precision = Literal["auto", "float32", "bfloat16"]  # the config keys embedder.precision, rerank.precision
+from ragkit.config.data import Precision  # noqa: F401  (the config keys embedder.precision, rerank.precision)
+
 PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16")
 
 

@@ -34,13 +34,14 @@ from ragkit.config.orchestrate import RoutingConfig  # noqa: F401  (re-exported 
 from ragkit.errors import LedgerError, MalformedResponseError, StreamInterruptedError
 from ragkit.models.prices import PriceTable
 from ragkit.orchestrate.budget import BudgetGuard, estimate_cost, estimate_tokens
-from ragkit.orchestrate.cache_exact import ExactCache, exact_key
+from ragkit.orchestrate.cache_exact import exact_key
 from ragkit.orchestrate.chain import ChainNotes, ModelSlot, run_chain
 from ragkit.orchestrate.clock import Clock, SystemClock
 from ragkit.orchestrate.cooldown import Cooldowns
 from ragkit.orchestrate.ledger import Ledger, LedgerRow
 from ragkit.orchestrate.retry import AttemptInfo, RetryPolicy
 from ragkit.orchestrate.router import RoutingDecision
+from ragkit.protocols import Cache
 from ragkit.types import Completion, Generation, Message, StreamDelta, Usage
 
 _FORMAT_OVERHEAD_TOKENS = 64  # chat wrapping; a prompt of B utf-8 bytes has at most B tokens
@@ -82,7 +83,7 @@ class _Request:
 class Gateway:
     def __init__(self, routes: Mapping[str, Sequence[ModelSlot]], *, prices: PriceTable,
                  retry: RetryPolicy | None = None, ledger: Ledger | None = None, budget: BudgetGuard | None = None,
-                 exact_cache: ExactCache | None = None, clock: Clock | None = None,
+                 exact_cache: Cache | None = None, clock: Clock | None = None,
                  rng: random.Random | None = None, run_id: str | None = None):
         self.routes = {k: list(v) for k, v in routes.items() if v}
         self.prices = prices

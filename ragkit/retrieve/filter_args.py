@@ -1,6 +1,6 @@
 """`--filter` arguments of `ragkit search` / `ragkit query` -> a filter spec dict.
 
-The syntax is described in `ragkit.retrieve.filters` (its "CLI form"); the result is validated
+The syntax is described in `ragkit.filters` (its "CLI form"); the result is validated
 there, by `parse_filter`, like any other spec.
 """
 
@@ -10,7 +10,7 @@ import re
 from typing import Any, Sequence
 
 from ragkit.errors import FilterError
-from ragkit.retrieve.filters import DATETIME_FIELDS, GLOB_CHARS, INT_FIELDS, STR_FIELDS
+from ragkit.filters import DATETIME_FIELDS, GLOB_CHARS, INT_FIELDS, STR_FIELDS
 
 _ARG = re.compile(r"^\s*(?P<key>[A-Za-z_][\w.\-]*)\s*(?P<op>>=|<=|!=|=|>|<)\s*(?P<val>.*?)\s*$", re.S)
 

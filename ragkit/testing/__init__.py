@@ -10,8 +10,8 @@ the tests of a backend of your own. The mixins import no test framework: they ru
     sparse.py      SparseEncoderConformance SparseEncoder
     reranker.py    RerankerConformance      Reranker
     cache.py       CacheConformance, AnswerCacheConformance   Cache, AnswerCache
-    llm.py         LLM conformance
-    generator.py   Generator conformance
+    llm.py         LLMConformance           LLM (chat models behind an API; streaming included)
+    generator.py   GeneratorConformance     Generator
     corpus.py      the small corpus the store tests fill stores with
     reference.py   the search scores a store must return, computed with numpy
     filter_cases.py  filter specs with hand-counted matches, and random filter trees
@@ -21,6 +21,8 @@ the tests of a backend of your own. The mixins import no test framework: they ru
 
 from ragkit.testing.cache import AnswerCacheConformance, CacheConformance
 from ragkit.testing.embedder import EmbedderConformance
+from ragkit.testing.generator import GeneratorConformance
+from ragkit.testing.llm import LLMConformance
 from ragkit.testing.reranker import RerankerConformance
 from ragkit.testing.sparse import SparseEncoderConformance
 from ragkit.testing.store import StoreConformance
@@ -29,6 +31,8 @@ __all__ = [
     "AnswerCacheConformance",
     "CacheConformance",
     "EmbedderConformance",
+    "GeneratorConformance",
+    "LLMConformance",
     "RerankerConformance",
     "SparseEncoderConformance",
     "StoreConformance",
