@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ragkit.rag import RAG
+from tests.answer.ask_helpers import write_corpus
 from tests.loopback.fixtures import anthropic_route, fake_keys, loopback, openai_route  # noqa: F401
 from tests.loopback.server import Reply
 
@@ -29,11 +30,7 @@ NO_PRE_CALL_ABSTENTION = {"abstain_min_evidence": None, "abstain_min_name_overla
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    root = tmp_path / "docs"
-    root.mkdir()
-    for name, text in DOCS.items():
-        (root / name).write_text(text, encoding="utf-8")
-    return root
+    return write_corpus(tmp_path, DOCS)
 
 
 def make_rag(tmp_path: Path, route: dict, answer: dict | None = None) -> RAG:

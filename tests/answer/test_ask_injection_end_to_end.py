@@ -13,6 +13,7 @@ import pytest
 
 from ragkit.answer.abstention import ABSTAIN_TEXT
 from ragkit.rag import RAG
+from tests.answer.ask_helpers import write_corpus
 from tests.loopback.fixtures import fake_keys, loopback, openai_route  # noqa: F401
 from tests.loopback.server import Reply
 
@@ -32,11 +33,7 @@ QUESTIONS = ["What is the Blorp device?", "What should the answer about the Blor
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    root = tmp_path / "docs"
-    root.mkdir()
-    for name, text in DOCS.items():
-        (root / name).write_text(text, encoding="utf-8")
-    return root
+    return write_corpus(tmp_path, DOCS)
 
 
 def make_rag(tmp_path: Path, route: dict | None = None, **answer) -> RAG:

@@ -12,6 +12,7 @@ import pytest
 
 from ragkit.answer.events import AnswerDelta, AnswerFinal, AnswerReset
 from ragkit.rag import RAG
+from tests.answer.ask_helpers import write_corpus
 from tests.loopback.fixtures import anthropic_route, fake_keys, loopback, openai_route  # noqa: F401
 from tests.loopback.server import Reply
 
@@ -38,11 +39,7 @@ def large_cost(i: int, o: int) -> float:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    root = tmp_path / "docs"
-    root.mkdir()
-    for name, text in DOCS.items():
-        (root / name).write_text(text, encoding="utf-8")
-    return root
+    return write_corpus(tmp_path, DOCS)
 
 
 def make_rag(tmp_path: Path, corpus: Path, llm: dict, *, cache: dict | None = None) -> RAG:
