@@ -24,8 +24,36 @@ def check_precision(precision: str, key: str) -> str:
     return precision
 
 
+X86_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})  # /proc/cpuinfo names of native bf16 arithmetic
+
+
+def cpu_flags() -> frozenset[str]:
+    """This CPU's feature flags as Linux lists them in /proc/cpuinfo (empty where it cannot be read)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("flags", "Features"):
+                    return frozenset(value.split())
+    except OSError:
+        pass
+    return frozenset()
+
+
 def native_bf16_cpu() -> bool:
-    """True when this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX tiles)."""
+    """True when this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX tiles).
+
+    On x86 Linux the answer comes from /proc/cpuinfo, so asking does not import torch (the ONNX
+    embedder asks at query time); elsewhere torch's own probes answer (they are x86-only, so an
+    ARM CPU answers no, as it did before: bf16 autocast was not measured there)."""
+    import platform
+
+    machine = platform.machine().lower()
+    if machine not in ("x86_64", "amd64", "i386", "i686"):
+        return False
+    flags = cpu_flags()
+    if flags:
+        return bool(flags & X86_BF16_FLAGS)
     import torch
 
     for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
