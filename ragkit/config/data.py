@@ -53,6 +53,9 @@ class EmbedderConfig(Section):
     device: str = "cpu"
     # local: auto = bfloat16 autocast on CPUs with native bf16 (1.7x faster, cosine 0.9999 to float32)
     precision: Precision = "auto"
+    # local: auto = ONNX Runtime when the export exists (python -m ragkit.models.embedders.onnx_export),
+    # else torch; on native-bf16 CPUs bulk (ingest) batches run on torch bf16. onnx | torch force one
+    engine: Literal["auto", "onnx", "torch"] = "auto"
     base_url: str | None = None  # openai-compatible embeddings server
     api_key_env: str = "OPENAI_API_KEY"  # or a variable named *_API_KEY; sent only where it may go
     _key_hosts: tuple[str, ...] = PrivateAttr(default=())  # from security.allow_key_hosts
