@@ -46,10 +46,10 @@ def test_config_rejects_an_unknown_precision_and_says_where(tmp_path):
     assert load_config(None).embedder.precision == "auto"
 
 
-def test_bf16_vectors_agree_with_float32(embedder_warm):
-    fp32 = LocalEmbedder(precision="float32")
-    bf16 = LocalEmbedder(precision="bfloat16")
-    fp32._model = bf16._model = embedder_warm._load()  # one loaded copy of the same weights
+def test_bf16_vectors_agree_with_float32(torch_embedder):
+    fp32 = LocalEmbedder(precision="float32", engine="torch")
+    bf16 = LocalEmbedder(precision="bfloat16", engine="torch")
+    fp32._torch._model = bf16._torch._model = torch_embedder._torch.load()  # one loaded copy of the same weights
     for texts in (TEXTS, TEXTS[:2]):  # through encode, and through the direct query forward
         a, b = fp32.embed(texts), bf16.embed(texts)
         assert a.dtype == b.dtype == np.float32
@@ -60,14 +60,14 @@ def test_bf16_vectors_agree_with_float32(embedder_warm):
 
 
 
-def test_query_vectors_do_not_depend_on_their_batch(embedder_warm):
+def test_query_vectors_do_not_depend_on_their_batch(torch_embedder):
     """A query ranks the same asked alone or in a batch (eval and benchmark batch differently)."""
     from ragkit.retrieve.retriever import embed_queries
 
     queries = ["short one", "a much longer query about platelet aggregation and aspirin " * 4, "cells", "x y"]
     for precision in ("float32", "bfloat16"):
-        e = LocalEmbedder(precision=precision)
-        e._model = embedder_warm._load()
+        e = LocalEmbedder(precision=precision, engine="torch")
+        e._torch._model = torch_embedder._torch.load()
         assert e.batch_invariant == (precision == "float32")
         batched = embed_queries(e, queries)
         alone = np.vstack([embed_queries(e, [q]) for q in queries])

@@ -1,7 +1,6 @@
 """Where the ONNX export of a local embedder lives, keyed by the weights it was exported from.
 
-    $RAGKIT_ONNX_CACHE                      when set, else
-    $XDG_CACHE_HOME/ragkit/onnx             else ~/.cache/ragkit/onnx
+    $XDG_CACHE_HOME/ragkit/onnx             ($XDG_CACHE_HOME unset: ~/.cache/ragkit/onnx)
       <model>-<key>/model.onnx              the exported transformer (float32)
       <model>-<key>/export.json             what it was exported from, with which versions
       hashes/<stat id>.sha256               a weights file's sha256, memoised per (path, size, mtime, inode)
@@ -21,7 +20,6 @@ import os
 import re
 from pathlib import Path
 
-ENV_CACHE = "RAGKIT_ONNX_CACHE"
 RECIPE_VERSION = 1  # bump when the export changes what the file computes (inputs, outputs, opset)
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 MODEL_FILE = "model.onnx"
@@ -29,9 +27,8 @@ MANIFEST_FILE = "export.json"
 
 
 def cache_root() -> Path:
-    configured = os.environ.get(ENV_CACHE)
-    if configured:
-        return Path(configured).expanduser()
+    """The folder exports live in (beside ragkit's tiktoken files); a RAGKIT_* variable would be
+    read as a config key, so the standard XDG_CACHE_HOME moves it."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "ragkit" / "onnx"
 
