@@ -12,5 +12,7 @@ fi
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_VERBOSITY=error TOKENIZERS_PARALLELISM=false
+# once: the embedder's ONNX export (about 8 s; a no-op when done), so queries never import torch
+.venv/bin/python -m ragkit.models.embedders.onnx_export
 .venv/bin/ragkit ingest docs/
 .venv/bin/ragkit query "How do I scale out to a Qdrant server?"
