@@ -92,7 +92,7 @@ def squad_path() -> Path:
 
 # ---- text helpers of the generator (independent of ragkit's own) -------------------------------
 _ABBR = {"mr", "mrs", "ms", "dr", "st", "mt", "jr", "sr", "vs", "no", "co", "inc", "ltd", "gen", "col", "lt", "prof"}
-_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
 _NUM = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w]|[.,]\d)")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Za-z]+)?(?:\s+(?:of\s+|de\s+)?[A-Z][a-z]+(?:[-'][A-Za-z]+)?)*")
 _AUX = re.compile(r"\b(is|was|are|were|has|have|had|can|could|will|would|should|may|might|must|does|did)\b")
@@ -104,12 +104,14 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a paragraph: a split after . ! ? (and closing quotes) before a capital or digit,
+    """Sentences of a paragraph: a split after . ! ? … (and closing quotes) before a capital or digit,
     except after an initial ("J.", "U.S.") or a common abbreviation ("St.")."""
     out, start = [], 0
     for m in _END.finditer(text):
+        nxt = text[m.end():].lstrip("\"'“‘([")
         word = re.findall(r"[\w'’]+$", text[start:m.start()])
-        if word and ((len(word[0]) == 1 and word[0].isupper()) or word[0].lower() in _ABBR):
+        if not nxt or not (nxt[0].isupper() or nxt[0].isdigit()) or (
+                word and ((len(word[0]) == 1 and word[0].isupper()) or word[0].lower() in _ABBR)):
             continue
         out.append(text[start:m.end()].strip())
         start = m.end()
@@ -280,6 +282,25 @@ def squad_cases(specs: list[dict], articles: list[dict]) -> list[Case]:
     return cases
 
 
+def scan_correct(articles: list[dict], seed: int = 0, show: int = 10) -> dict:
+    """Every usable sentence of every dev paragraph, cited to its paragraph with 3 seeded paragraphs
+    of the same article beside it, verified lexically: how many does verification reject?"""
+    paras = squad_paragraphs(articles)
+    by_article: dict[str, list[str]] = {}
+    for pid, p in paras.items():
+        by_article.setdefault(p["article"], []).append(pid)
+    rng, n, bad = random.Random(f"{seed}:scan"), 0, []
+    for pid, p in paras.items():
+        others = [q for q in by_article[p["article"]] if q != pid]
+        ctx = tuple(squad_chunk(q, paras[q]) for q in [pid, *rng.sample(others, min(CONTEXT - 1, len(others)))])
+        for s in filter(usable, split_sentences(p["text"])):
+            r = run_case(Case(pid, "squad", "correct", f"{s} {citation_label(ctx[0])}", ctx))
+            n += 1
+            if r["flagged"]:
+                bad.append({"paragraph": pid, "answer": f"{s} {citation_label(ctx[0])}", "reason": r["reason"]})
+    return {"n": n, "flagged": len(bad), "rate": len(bad) / n if n else None, "examples": bad[:show]}
+
+
 def load_squad_specs(path: Path = SQUAD_CASES) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -304,6 +325,13 @@ def find_chunk(chunks: list[Chunk], source: str, text: str | None = None, page: 
     return max(mine, key=lambda c: (word_share(near, c.text), -c.start), default=None)
 
 
+def _cited(claim: str, chunk: Chunk, inside: bool = False) -> str:
+    """`claim` with its citation after it, or (`inside`) before its final punctuation."""
+    if inside and claim[-1:] in ".;:!?":
+        return f"{claim[:-1]} {citation_label(chunk)}{claim[-1]}"
+    return f"{claim} {citation_label(chunk)}"
+
+
 def docs_cases(cases: list[dict], chunks: list[Chunk], search) -> tuple[list[Case], list[str]]:
     """Hand-made docs cases over the stored chunks; `search(query)` gives ranked context chunks.
     Returns the cases and the ids that could not be built (their text no longer in the docs)."""
@@ -313,19 +341,18 @@ def docs_cases(cases: list[dict], chunks: list[Chunk], search) -> tuple[list[Cas
         claim = c.get("claim", c["text"])
         cited = own if "cite" not in c and "cite_page" not in c else find_chunk(
             chunks, c.get("cite", c["source"]), c.get("cite_text"), c.get("cite_page"), near=claim)
-        prefix = find_chunk(chunks, c["prefix_source"], c["prefix_text"]) if "prefix" in c else None
-        if own is None or cited is None or ("prefix" in c and prefix is None):
+        before = [(b["claim"], find_chunk(chunks, b["source"], b["text"])) for b in c.get("before", [])]
+        if own is None or cited is None or any(ch is None for _, ch in before):
             stale.append(c["id"])
             continue
-        ctx = {x.chunk_id: x for x in ([cited] + ([prefix] if prefix else []) +
-                                       ([own] if c["kind"] != "other_document" else []))}
+        ctx = {x.chunk_id: x for x in [cited, *(ch for _, ch in before)] + ([own] if c["kind"] != "other_document" else [])}
         for x in search(c.get("query", c["text"])):
-            if len(ctx) >= CONTEXT + (1 if prefix else 0):
+            if len(ctx) >= CONTEXT + len(before):
                 break
-            if c["kind"] == "other_document" and x.chunk_id == own.chunk_id:
-                continue
-            ctx.setdefault(x.chunk_id, x)
-        answer = " ".join(p for p in (c.get("prefix"), claim, citation_label(cited)) if p)
+            if c["kind"] != "other_document" or x.chunk_id != own.chunk_id:
+                ctx.setdefault(x.chunk_id, x)
+        inside = bool(c.get("inside"))
+        answer = " ".join([*(_cited(t, ch, inside) for t, ch in before), _cited(claim, cited, inside)])
         out.append(Case(c["id"], "docs", c["kind"], answer, tuple(ctx.values()), c.get("note", "")))
     return out, stale
 
@@ -346,7 +373,8 @@ def run_case(case: Case, embed=None, min_support: float = MIN_SUPPORT) -> dict:
     flagged = not v.all_verified
     return {"id": case.id, "origin": case.origin, "kind": case.kind, "expected": case.expected_flagged,
             "flagged": flagged, "outcome": ("t" if flagged == case.expected_flagged else "f") + ("p" if flagged else "n"),
-            "support": [c.support for c in v.citations], "reason": v.reason}
+            "support": [c.support for c in v.citations], "reason": v.reason,
+            "why": [c.reason for c in v.citations if not c.verified]}
 
 
 def confusion(rows: list[dict]) -> dict:
@@ -423,7 +451,7 @@ def report(mode: str, fig: dict, rows: list[dict], show_misses: int = 3) -> None
     fps = [r for r in rows if r["outcome"] == "fp"]
     print(f"  false rejections (correct cases flagged): {len(fps)}")
     for r in fps:
-        print(f"    {r['id']}: support {r['support']}: {r['reason']}\n      {r['answer']}")
+        print(f"    {r['id']}: support {r['support']}: {r['reason']}; {'; '.join(r['why'])}\n      {r['answer']}")
     for k in ERROR_KINDS:
         fns = [r for r in rows if r["outcome"] == "fn" and r["kind"] == k]
         if fns:
@@ -439,7 +467,7 @@ def compact(rows: list[dict]) -> list[dict]:
     for r in rows:
         c = {k: r[k] for k in ("id", "kind", "flagged", "outcome", "support")}
         if r["flagged"]:
-            c["reason"] = r["reason"]
+            c["reason"], c["why"] = r["reason"], r["why"]
         if r["outcome"] == "fp" or (r["outcome"] == "fn" and r["origin"] == "docs"):
             c["answer"] = r["answer"]
         out.append(c)
@@ -465,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, help="only the first N SQuAD cases of each kind (a quick run)")
     ap.add_argument("--home", default=str(REPO / ".ragkit" / "bench" / "verification"),
                     help="where docs/ is ingested (reused while unchanged)")
+    ap.add_argument("--no-scan", action="store_true", help="skip the lexical scan of every SQuAD dev sentence")
     ap.add_argument("--tag", default="")
     args = ap.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -484,6 +513,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         specs = [s for k in KINDS for s in [x for x in specs if x["kind"] == k][:args.limit]]
     cases = squad_cases(specs, articles)
+    scan = None
+    if not args.no_scan:
+        t = time.perf_counter()
+        scan = scan_correct(articles, args.seed)
+        print(f"scan: every usable SQuAD 2.0 dev sentence cited to its own paragraph (lexical): {scan['flagged']} of "
+              f"{scan['n']} not verified ({time.perf_counter() - t:.1f} s)")
+        for e in scan["examples"]:
+            print(f"    {e['reason']}\n      {e['answer']}")
     rag = ingest_docs(Path(args.home))
     try:
         stored = rag.store.chunks_where()
@@ -516,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
                   "flagged": "not VerifiedAnswer.all_verified", "embedder": emb_name,
                   "docs_cases": str(DOCS_CASES.relative_to(REPO)), "squad_cases": str(SQUAD_CASES.relative_to(REPO)),
                   "stale_docs_cases": stale},
-              "targets": TARGETS, "seconds": seconds | {"total": round(time.perf_counter() - t0, 1)},
+              "targets": TARGETS, "scan_correct": scan, "seconds": seconds | {"total": round(time.perf_counter() - t0, 1)},
               "results": {m: {"figures": r["figures"], "rows": compact(r["rows"])} for m, r in results.items()}}
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"\nwrote {out.relative_to(REPO)} ({result['seconds']['total']} s)")
