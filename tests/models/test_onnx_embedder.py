@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ragkit.models.embedders.local import BULK_MIN_TEXTS, LocalEmbedder
+from ragkit.models.embedders.local import BULK_MIN_PIECES, LocalEmbedder
 
 LONG = ("Qdrant Edge keeps the index in-process; a server takes over when one machine is not enough. " * 40)
 TEXTS = [
@@ -73,14 +73,35 @@ def test_onnx_vectors_do_not_depend_on_the_batch(onnx_embedder):
 def test_bulk_batches_on_torch_bf16_agree_with_query_vectors(onnx_root, onnx_embedder):
     """auto on a native-bf16 CPU: an ingest batch runs on torch bf16, a query alone on ONNX. Forced
     here with precision bfloat16 so every CPU checks it (bf16 is emulated where not native)."""
-    e = LocalEmbedder(engine="auto", precision="bfloat16", onnx_cache_dir=onnx_root)
-    assert e.engine_for(1) == "onnx" and e.engine_for(BULK_MIN_TEXTS) == "torch"
-    assert e.engine_for(BULK_MIN_TEXTS - 1) == "onnx"
-    corpus = (TEXTS * (BULK_MIN_TEXTS // len(TEXTS) + 1))[:BULK_MIN_TEXTS]
-    ingest = e.embed(corpus)  # one bulk call: torch bf16
+    assert LocalEmbedder().bulk_min_pieces == BULK_MIN_PIECES
+    e = LocalEmbedder(engine="auto", precision="bfloat16", onnx_cache_dir=onnx_root, bulk_min_pieces=16 * 256)
+    window = e.max_tokens
+    full = [LONG] * (e.bulk_min_pieces // window)  # each truncated to the window: exactly the threshold
+    assert e.engine_for(TEXTS[:1]) == "onnx" and e.engine_for(full) == "torch"
+    assert e.engine_for(full[:-1]) == "onnx"  # one window short
+    assert e.engine_for(["a"] * (e.bulk_min_pieces // 3 - 1)) == "onnx"  # many texts, few pieces: [CLS] a [SEP]
+    corpus = TEXTS + full
+    assert e.engine_for(corpus) == "torch"
+    ingest = e.embed(corpus)[: len(TEXTS)]  # one bulk call: torch bf16
     queries = np.vstack([e.embed([t]) for t in TEXTS])  # one text a call: ONNX float32
-    assert not np.array_equal(ingest[: len(TEXTS)], queries)  # two engines did run
-    assert cosines(ingest[: len(TEXTS)], queries).min() >= 0.9999
-    assert cosines(ingest[: len(TEXTS)], onnx_embedder.embed(TEXTS)).min() >= 0.9999
+    assert not np.array_equal(ingest, queries)  # two engines did run
+    assert cosines(ingest, queries).min() >= 0.9999
+    assert cosines(ingest, onnx_embedder.embed(TEXTS)).min() >= 0.9999
     assert e.compute_precision == "bfloat16"
     e.close()
+
+
+def test_length_batches_cover_every_text_once_in_similar_lengths():
+    from ragkit.models.embedders.onnx_runtime import length_batches
+
+    lengths = [225, 7, 8, 130, 10, 12, 183, 13, 14, 56, 15, 166, 16, 17, 19, 3, 3, 3, 3, 3]
+    batches = length_batches(lengths, batch_size=4)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert all(1 <= len(b) <= 4 for b in batches)
+    for b in batches:
+        first, last = lengths[b[0]], lengths[b[-1]]
+        assert first <= last <= first + max(8, first // 4)
+    padded = sum(len(b) * lengths[b[-1]] for b in batches)
+    assert padded < 0.6 * len(lengths) * max(lengths)  # one batch padded to its longest does far more work
+    assert [lengths[b[0]] for b in batches] == sorted(lengths[b[0]] for b in batches)
+    assert length_batches([], 4) == [] and length_batches([5], 4) == [[0]]

@@ -6,9 +6,10 @@
 - `torch`: sentence-transformers (torch), with bf16 autocast where the CPU has native bf16.
 - `auto` (default): ONNX when the export of these weights exists and onnxruntime is installed,
   else torch (saying once how to export). On a CPU with native bf16 (AVX512-BF16 / AMX), where
-  torch's bf16 encodes bulk batches about 3x faster than ONNX float32, a batch of BULK_MIN_TEXTS
-  texts or more (ingest) runs on torch bf16 and everything smaller (queries) on ONNX: the two
-  agree to a cosine of 0.9999 (tested); elsewhere ONNX runs everything and torch is never imported.
+  torch's bf16 encodes long chunks 2-3x faster than ONNX float32, a call holding
+  `bulk_min_pieces` word pieces or more (an ingest batch) runs on torch bf16 and everything
+  smaller (queries, a query's context sentences) on ONNX: the two agree to a cosine of 0.9999
+  (tested). Elsewhere ONNX runs everything and torch is never imported.
 
 The constructor is cheap: engines load on the first `embed`. The window and the tokenizer that
 counts word pieces load without either engine.
@@ -41,7 +42,11 @@ log = logging.getLogger(__name__)
 
 Engine = Literal["auto", "onnx", "torch"]
 ENGINES: tuple[str, ...] = ("auto", "onnx", "torch")
-BULK_MIN_TEXTS = 256  # auto on a native-bf16 CPU: batches this large go to torch bf16 (see bench/latency.py)
+# auto on a native-bf16 CPU: a call with this many word pieces (window-truncated) goes to torch bf16.
+# Break-even measured on 2 AMX cores (bench/latency.py): importing sentence-transformers costs 5-7 s,
+# repaid after about 57k pieces (ONNX 9.3 s, torch bf16 4.8 s + load, for docs/'s 252 chunks, 44k
+# pieces); where bf16 gains less (AVX512-BF16 without AMX: 1.7x) it is repaid later, hence 64k.
+BULK_MIN_PIECES = 65536
 EXPORT_COMMAND = "python -m ragkit.models.embedders.onnx_export"
 
 
@@ -58,6 +63,7 @@ class LocalEmbedder:
         precision: str = "auto",
         engine: str = "auto",
         onnx_cache_dir: str | Path | None = None,
+        bulk_min_pieces: int = BULK_MIN_PIECES,
     ):
         self.name = model
         self.batch_size = batch_size
@@ -66,6 +72,7 @@ class LocalEmbedder:
         if engine not in ENGINES:
             raise ValueError(f"embedder.engine must be one of {ENGINES}, got {engine!r}")
         self.engine = engine
+        self.bulk_min_pieces = bulk_min_pieces
         self._cache_root = Path(onnx_cache_dir).expanduser() if onnx_cache_dir is not None else None
         self._path = resolve_model_path(model)
         self._torch = TorchRuntime(model, self._path, batch_size=batch_size, device=device, precision=precision)
@@ -116,7 +123,7 @@ class LocalEmbedder:
 
     @functools.cached_property
     def engines(self) -> tuple[str, str]:
-        """(engine for small batches and queries, engine for batches of BULK_MIN_TEXTS or more)."""
+        """(engine for queries and small calls, engine for calls of `bulk_min_pieces` word pieces or more)."""
         if self.engine == "torch":
             return ("torch", "torch")
         if self.engine == "onnx" and self.precision == "bfloat16":
@@ -155,16 +162,19 @@ class LocalEmbedder:
                 self._onnx = OnnxRuntime(self._path, self.onnx_file, batch_size=self.batch_size)
             return self._onnx
 
-    def engine_for(self, n_texts: int) -> str:
-        """"onnx" or "torch": the engine a call with `n_texts` texts runs on."""
+    def engine_for(self, texts: Sequence[str]) -> str:
+        """"onnx" or "torch": the engine that embeds `texts` in one call."""
         small, bulk = self.engines
-        return bulk if n_texts >= BULK_MIN_TEXTS else small
+        window = self.max_tokens
+        if bulk == small or len(texts) * window < self.bulk_min_pieces:
+            return small
+        return bulk if sum(min(n, window) for n in self.count_tokens(texts)) >= self.bulk_min_pieces else small
 
     # ---- vectors --------------------------------------------------------------------------------
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.engine_for(len(texts)) == "onnx":
+        if self.engine_for(texts) == "onnx":
             return self._onnx_runtime().embed(texts)
         return self._torch.embed(texts)
 

@@ -20,7 +20,7 @@ import os
 import re
 from pathlib import Path
 
-RECIPE_VERSION = 1  # bump when the export changes what the file computes (inputs, outputs, opset)
+RECIPE_VERSION = 2  # bump when the export changes the file (inputs, outputs, opset, fusions)
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "export.json"

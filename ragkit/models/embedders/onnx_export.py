@@ -4,7 +4,8 @@
 
 scripts/setup.sh runs it after install. It writes `model.onnx` (float32, opset 17, dynamic batch
 and sequence axes; input_ids, attention_mask[, token_type_ids] -> last_hidden_state) and
-`export.json` into the cache folder keyed by the weights (see onnx_cache.py), checks the file
+`export.json` into the cache folder keyed by the weights (see onnx_cache.py), fuses BERT's
+attention and layer norms into ONNX Runtime's own operators, checks the file
 against torch on a few texts (mean-pooled cosine >= 0.99999, or nothing is installed), and does
 nothing when that folder already holds an export: running it again costs one stat of the weights.
 Needs torch and transformers (both ragkit dependencies); the ONNX engine itself needs neither.
@@ -60,7 +61,8 @@ def export(model_dir: str | Path, out: str | Path | None = None, *, root: str | 
     t0 = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target))
     try:
-        inputs, versions = _torch_export(model_dir, work / onnx_cache.MODEL_FILE)
+        inputs, versions = _torch_export(model_dir, work / "raw.onnx")
+        fused = _fuse(model_dir, work / "raw.onnx", work / onnx_cache.MODEL_FILE)
         cosine = check_against_torch(model_dir, work / onnx_cache.MODEL_FILE)
         if cosine < MIN_COSINE:
             raise ModelLoadError(f"{model_dir}: the ONNX export disagrees with torch (cosine {cosine:.6f} < "
@@ -75,6 +77,7 @@ def export(model_dir: str | Path, out: str | Path | None = None, *, root: str | 
             "opset": OPSET,
             "inputs": inputs,
             "output": "last_hidden_state",
+            "fused": fused,
             "max_seq_length": max_seq_length(model_dir),
             "check_min_cosine": round(cosine, 9),
             "seconds": round(time.perf_counter() - t0, 2),
@@ -133,6 +136,25 @@ def _torch_export(model_dir: Path, path: Path) -> tuple[list[str], dict]:
         torch.onnx.export(wrapper, dummy, str(path), input_names=names, output_names=["last_hidden_state"],
                           dynamic_axes=axes, opset_version=OPSET, dynamo=False)
     return names, {"torch": torch.__version__, "transformers": transformers.__version__}
+
+
+def _fuse(model_dir: Path, raw: Path, out: Path) -> dict[str, int]:
+    """BERT's attention, layer norms and GELU fused into ONNX Runtime's contrib ops (its
+    transformer optimizer, shipped with onnxruntime): about 10% faster on CPU than the plain
+    export, same vectors (checked after). Any other architecture, or a failure: the plain graph."""
+    cfg = json.loads((model_dir / "config.json").read_text())
+    if cfg.get("model_type") == "bert":
+        try:
+            from onnxruntime.transformers import optimizer
+
+            model = optimizer.optimize_model(str(raw), model_type="bert", num_heads=int(cfg["num_attention_heads"]),
+                                             hidden_size=int(cfg["hidden_size"]), opt_level=1)
+            model.save_model_to_file(str(out))
+            return {k: v for k, v in model.get_fused_operator_statistics().items() if v}
+        except Exception:
+            pass
+    os.replace(raw, out)
+    return {}
 
 
 def check_against_torch(model_dir: Path, onnx_file: Path) -> float:

@@ -4,8 +4,8 @@ tokenizer, mean pooling and L2 normalisation done here exactly as sentence-trans
 Imports onnxruntime, tokenizers and numpy only (about 0.4 s to import and load MiniLM on 2 cores,
 where sentence-transformers takes 7-9 s). Texts are tokenized with the model's tokenizer.json,
 truncated at the model's window (sentence_bert_config.json), sorted by length and run in batches
-padded to their longest text; padding is masked out of the pooling, so a text's vector does not
-depend on its batch (to float32 rounding).
+of similar length, each padded to its longest text; padding is masked out of the attention and
+the pooling, so a text's vector does not depend on its batch (to float32 rounding).
 """
 
 from __future__ import annotations
@@ -18,6 +18,23 @@ import numpy as np
 
 from ragkit.errors import ModelLoadError
 from ragkit.models.embedders.model_folder import max_seq_length
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices in batches of similar length: sorted by length, a batch closes at `batch_size`
+    texts or when the next text is over a quarter (and 8 pieces) longer than the batch's first,
+    so padding stays under about a fifth of the work. A mixed batch (a query's context sentences:
+    7 to 225 pieces) then costs about a third of one batch padded to its longest. Pure."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    for i in order:
+        if batches and len(batches[-1]) < batch_size:
+            first = lengths[batches[-1][0]]
+            if lengths[i] <= first + max(8, first // 4):
+                batches[-1].append(i)
+                continue
+        batches.append([i])
+    return batches
 
 
 class OnnxRuntime:
@@ -83,10 +100,9 @@ class OnnxRuntime:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         session = self._load()
         encodings = self._tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        lengths = [len(e.ids) for e in encodings]
         out: np.ndarray | None = None
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        for rows in length_batches(lengths, self.batch_size):
             feeds = self._pad([encodings[i] for i in rows])
             hidden = session.run(["last_hidden_state"], feeds)[0]
             vecs = self.pool(hidden, feeds["attention_mask"])

@@ -1,0 +1,235 @@
+"""Cold-start and embedding latency, torch engine (before) against ONNX engine (after), one run.
+
+    .venv/bin/python bench/latency.py [--repeats 3] [--docs 128] [--queries 40]
+
+Prints the CPU (model name; avx2 / avx512* / amx* / bf16 flags), then:
+- `ragkit query` and `ragkit search` cold walls: each a new process over an index that exists (the
+  bundled docs/ ingested into a temporary home), with the default config and with reranking off
+  (the default reranker's weights are absent on a fresh install, and trying to load them imports
+  torch whatever the embedder runs on). "torch" runs with no ONNX export in its cache (what every
+  query did before the ONNX engine; auto falls back to torch), "onnx" with the export;
+- where a cold query's time goes: its Answer.latency stages, and the heaviest imports
+  (`python -X importtime`) of one cold query per engine;
+- in this process: warm query-embedding time per engine, ingest-batch encode throughput per
+  engine (documents of 256+ word pieces, truncated at the window), and the cosine between engines.
+Targets (issue 15, a 2-core AVX2-only CPU): cold query <= 2.5 s, cold search <= 2 s.
+Writes bench/results/latency-<date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+QUESTION = "What is the default RRF constant?"
+TARGETS = {"query": 2.5, "search": 2.0}
+RAGKIT = [sys.executable, "-m", "ragkit.cli"]
+
+
+def cpu_line() -> tuple[str, list[str]]:
+    from ragkit.models.precision import cpu_flags
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    keep = sorted(f for f in cpu_flags() if f == "avx2" or f.startswith(("avx512", "amx")) or "bf16" in f)
+    return f"{name} ({os.cpu_count()} logical CPUs, {platform.machine()})", keep
+
+
+def homes(tmp: Path) -> dict[str, dict[str, str]]:
+    """Environment per engine: the same XDG cache layout, with or without the ONNX export."""
+    from ragkit.models.embedders import onnx_cache
+    from ragkit.models.embedders.model_folder import resolve_model_path
+    from ragkit.models.embedders.onnx_export import export
+
+    real_root = onnx_cache.cache_root()
+    model_file = export(resolve_model_path("all-MiniLM-L6-v2"), root=real_root)  # a no-op when set up
+    envs = {}
+    for engine in ("torch", "onnx"):
+        xdg = tmp / f"xdg-{engine}"
+        (xdg / "ragkit").mkdir(parents=True)
+        if engine == "onnx":
+            (xdg / "ragkit" / "onnx").symlink_to(real_root, target_is_directory=True)
+        envs[engine] = {"XDG_CACHE_HOME": str(xdg), "RAGKIT_HOME": str(tmp / "home")}
+    hf = os.environ.get("HF_HOME") or str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "huggingface")
+    for env in envs.values():
+        env["HF_HOME"] = hf  # both engines see the user's Hugging Face cache (the reranker looks there)
+    print(f"ONNX export: {model_file}")
+    return envs
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
+    full.update(env)
+    t = time.perf_counter()
+    out = subprocess.run(args, env=full, cwd=cwd, capture_output=True, text=True, timeout=600)
+    wall = time.perf_counter() - t
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    return wall, out
+
+
+def cold_runs(envs, tmp: Path, repeats: int) -> dict:
+    """Median and min wall per (command, config, engine); engines alternate run by run."""
+    cases = {"query": RAGKIT + ["query", QUESTION, "--json"], "search": RAGKIT + ["search", QUESTION, "--json"]}
+    configs = {"defaults": {}, "rerank off": {"RAGKIT_RERANK__ENABLED": "false"}}
+    out: dict = {}
+    for cfg_name, extra in configs.items():
+        for cmd, args in cases.items():
+            walls: dict[str, list[float]] = {"torch": [], "onnx": []}
+            detail: dict[str, dict] = {}
+            for i in range(repeats + 1):  # the first round warms the file cache, not counted
+                for engine in ("torch", "onnx"):
+                    wall, proc = run(args, {**envs[engine], **extra}, tmp)
+                    fell_back = "runs on torch" in proc.stderr
+                    if fell_back != (engine == "torch"):
+                        raise SystemExit(f"{engine} run did not run {engine}: {proc.stderr[-500:]}")
+                    if i:
+                        walls[engine].append(wall)
+                        data = json.loads(proc.stdout)
+                        detail[engine] = data.get("latency") or data.get("timings_ms") or {}
+            out[(cmd, cfg_name)] = {e: {"median": statistics.median(w), "min": min(w), "stages": detail[e]}
+                                    for e, w in walls.items()}
+    return out
+
+
+def heaviest_imports(env, tmp: Path, top: int = 8) -> list[tuple[str, float]]:
+    """Top-level imports of one cold `ragkit query` (rerank off) by cumulative seconds."""
+    _, proc = run([sys.executable, "-X", "importtime"] + RAGKIT[1:] + ["query", QUESTION, "--json"],
+                  {**env, "RAGKIT_RERANK__ENABLED": "false"}, tmp)
+    rows = []
+    for line in proc.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\S.*)$", line)  # a top-level module: no indent
+        if m and not m.group(3).startswith(" "):
+            rows.append((m.group(3), int(m.group(2)) / 1e6))
+    return sorted(rows, key=lambda r: -r[1])[:top]
+
+
+def corpus_docs(n: int) -> list[str]:
+    words = " ".join(p.read_text(encoding="utf-8") for p in sorted((REPO / "docs").rglob("*.md"))).split()
+    return [" ".join(words[(i * 300) % max(1, len(words) - 300):][:300]) for i in range(n)]
+
+
+def in_process(n_docs: int, n_queries: int) -> dict:
+    import numpy as np
+
+    from ragkit.models.embedders.local import LocalEmbedder
+    from ragkit.models.precision import native_bf16_cpu
+
+    docs = corpus_docs(n_docs)
+    queries = [f"{q} ({i})" for i, q in enumerate(
+        ["What is the default RRF constant?", "How do I scale out to a Qdrant server?", "Which fusion is default?",
+         "How are chunks capped at the window?", "Where does the ledger live?"] * (n_queries // 5 + 1))][:n_queries]
+    engines = {"onnx": LocalEmbedder(engine="onnx"), "torch fp32": LocalEmbedder(engine="torch", precision="float32"),
+               "torch bf16": LocalEmbedder(engine="torch", precision="bfloat16")}
+    auto = LocalEmbedder()
+    counts = engines["onnx"].count_tokens(docs)
+    res: dict = {"docs": len(docs), "min word pieces": min(counts), "native bf16": native_bf16_cpu(),
+                 "auto engines (queries, bulk)": list(auto.engines), "throughput": {}, "query ms": {}, "vectors": {}}
+    for name, e in engines.items():
+        e.embed(docs[:16])
+        best = min(timed(lambda e=e: e.embed(docs)) for _ in range(2))
+        res["throughput"][name] = len(docs) / best
+        per = [timed(lambda q=q, e=e: e.embed([q])) * 1000 for q in queries]
+        res["query ms"][name] = {"p50": statistics.median(per), "p95": float(np.percentile(per, 95))}
+        res["vectors"][name] = (e.embed(docs), np.vstack([e.embed([q]) for q in queries]))
+    cos = {}
+    for other in ("torch fp32", "torch bf16"):
+        d = (res["vectors"]["onnx"][0] * res["vectors"][other][0]).sum(1)
+        q = (res["vectors"]["onnx"][1] * res["vectors"][other][1]).sum(1)
+        cos[f"onnx vs {other}"] = {"docs min": float(d.min()), "docs mean": float(d.mean()), "queries min": float(q.min())}
+    res["cosine"] = cos
+    del res["vectors"]
+    return res
+
+
+def timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3, help="cold runs per engine and case (after one warm-up)")
+    ap.add_argument("--docs", type=int, default=128, help="documents for the encode throughput")
+    ap.add_argument("--queries", type=int, default=40)
+    args = ap.parse_args()
+
+    cpu, flags = cpu_line()
+    print(f"CPU: {cpu}\nflags: {' '.join(flags) or '(none of avx2/avx512*/amx*/bf16)'}")
+    import onnxruntime
+    import torch
+
+    print(f"python {platform.python_version()}, onnxruntime {onnxruntime.__version__}, torch {torch.__version__}, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    tmp = Path(tempfile.mkdtemp(prefix="ragkit-bench-latency-"))
+    try:
+        envs = homes(tmp)
+        t_ingest, _ = run(RAGKIT + ["ingest", str(REPO / "docs")], envs["onnx"], tmp)
+        print(f"ragkit ingest docs/ (engine auto, ONNX export present): {t_ingest:.1f} s\n")
+        cold = cold_runs(envs, tmp, args.repeats)
+        imports = {e: heaviest_imports(envs[e], tmp) for e in ("torch", "onnx")}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"cold wall, new process, index exists (median / min of {args.repeats}):")
+    print(f"  {'case':<28}{'torch (before)':>16}{'onnx (after)':>16}{'ratio':>8}{'target':>9}")
+    for (cmd, cfg_name), r in cold.items():
+        t, o = r["torch"]["median"], r["onnx"]["median"]
+        mark = "ok" if o <= TARGETS[cmd] else "over"
+        print(f"  ragkit {cmd:<7}({cfg_name:<10})  {t:6.2f} / {r['torch']['min']:5.2f}  {o:6.2f} / {r['onnx']['min']:5.2f}"
+              f"{t / o:7.1f}x  <= {TARGETS[cmd]} {mark}")
+    print("\nwhere a cold query's time goes (rerank off; stages from Answer.latency, ms):")
+    for engine in ("torch", "onnx"):
+        r = cold[("query", "rerank off")][engine]
+        stages = ", ".join(f"{k} {float(v) * 1000:.0f}" for k, v in r["stages"].items())
+        print(f"  {engine:<6} wall {r['median'] * 1000:.0f}; in ask: {stages}; "
+              f"outside ask (start, imports, config, print): {(r['median'] - float(r['stages'].get('total', 0))) * 1000:.0f}")
+    for engine, rows in imports.items():
+        print(f"  heaviest imports, {engine}: " + ", ".join(f"{n} {s:.2f} s" for n, s in rows))
+
+    res = in_process(args.docs, args.queries)
+    print(f"\nin process ({res['docs']} docs of >= {res['min word pieces']} word pieces, truncated at 256; "
+          f"native bf16: {res['native bf16']}; auto runs {res['auto engines (queries, bulk)'][0]} for queries, "
+          f"{res['auto engines (queries, bulk)'][1]} for bulk batches):")
+    tp, qm = res["throughput"], res["query ms"]
+    base = "torch bf16" if res["native bf16"] else "torch fp32"  # what torch's precision auto runs here
+    for name in tp:
+        print(f"  {name:<11} encode {tp[name]:6.1f} docs/s ({tp[name] / tp[base]:4.2f}x {base}); "
+              f"warm query {qm[name]['p50']:5.1f} ms p50, {qm[name]['p95']:5.1f} ms p95 "
+              f"({qm[base]['p50'] / qm[name]['p50']:4.2f}x faster than {base})")
+    for pair, c in res["cosine"].items():
+        print(f"  cosine {pair}: docs min {c['docs min']:.8f}, mean {c['docs mean']:.8f}; queries min {c['queries min']:.8f}")
+
+    out = REPO / "bench" / "results" / f"latency-{dt.date.today().isoformat()}.json"
+    out.write_text(json.dumps({"cpu": cpu, "flags": flags, "ingest_s": t_ingest,
+                               "cold": {f"{c} ({k})": v for (c, k), v in cold.items()},
+                               "imports": imports, "in_process": res}, indent=2, default=str) + "\n")
+    print(f"\nwrote {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
