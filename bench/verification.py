@@ -53,9 +53,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ragkit.answer.context import citation_label  # noqa: E402
-from ragkit.answer.verify import verify_answer  # noqa: E402
-from ragkit.types import Chunk  # noqa: E402
+from ragkit.answer.context import citation_label
+from ragkit.answer.verify import verify_answer
+from ragkit.types import Chunk
 
 DATA = REPO / "bench" / "data" / "verification"
 DOCS_CASES = DATA / "docs_cases.json"
@@ -149,7 +149,7 @@ def alter_number(sentence: str, rng: random.Random) -> tuple[int, str, str] | No
     value = old.replace(",", "")
     if "." in value:
         head, tail = value.split(".")
-        new = f"{head}.{(int(tail[-1]) + rng.randint(1, 8)) % 10}" if len(tail) == 1 else f"{head}.{tail[:-1]}{(int(tail[-1]) + 1) % 10}"
+        new = f"{head}.{tail[:-1]}{(int(tail[-1]) + rng.randint(1, 8)) % 10}"
     else:
         n = int(value)
         step = rng.choice([1, 2, 3, 5, 10]) if 1000 <= n <= 2100 else rng.choice([1, 2, n or 1, 10])
@@ -195,24 +195,30 @@ def squad_paragraphs(articles: list[dict]) -> dict[str, dict]:
     return out
 
 
-def n(pid: str) -> int:
+def by_article(paras: dict[str, dict]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for pid, p in paras.items():
+        out.setdefault(p["article"], []).append(pid)
+    return out
+
+
+def _ix(pid: str) -> int:
     """The paragraph index of a paragraph id "<title>/<i>"."""
     return int(pid.rsplit("/", 1)[1])
 
 
 def usable(sentence: str) -> bool:
-    n = len(sentence.split())
-    return 8 <= n <= 60 and sentence[-1:] in ".!?\"'" and "\n" not in sentence and bool(re.match(r"[\"'“(]?[A-Z0-9]", sentence))
+    words = len(sentence.split())
+    return (8 <= words <= 60 and sentence[-1:] in ".!?\"'" and "\n" not in sentence
+            and bool(re.match(r"[\"'“(]?[A-Z0-9]", sentence)))
 
 
 def generate_squad_specs(articles: list[dict], seed: int = 0, n_correct: int = 200, per_error: int = 40) -> list[dict]:
     """The SQuAD case list, drawn with `seed`: ids, paragraphs, sentence indices and hashes, edits."""
     paras = squad_paragraphs(articles)
-    by_article: dict[str, list[str]] = {}
-    for pid, p in paras.items():
-        by_article.setdefault(p["article"], []).append(pid)
-    names_by_article = {a: sorted({n for pid in pids for s in split_sentences(paras[pid]["text"])
-                                   for _, n in name_spans(s)}) for a, pids in by_article.items()}
+    arts = by_article(paras)
+    names_by_article = {a: sorted({nm for pid in pids for s in split_sentences(paras[pid]["text"])
+                                   for _, nm in name_spans(s)}) for a, pids in arts.items()}
     specs = []
     for k, kind in enumerate(KINDS):
         rng = random.Random(f"{seed}:{kind}")
@@ -224,7 +230,7 @@ def generate_squad_specs(articles: list[dict], seed: int = 0, n_correct: int = 2
             if made >= want:
                 break
             art = paras[pid]["article"]
-            others = [q for q in by_article[art] if q != pid]
+            others = [q for q in arts[art] if q != pid]
             if len(others) < CONTEXT:
                 continue
             picked = rng.sample(others, CONTEXT)
@@ -235,20 +241,20 @@ def generate_squad_specs(articles: list[dict], seed: int = 0, n_correct: int = 2
                 continue
             si = rng.choice(idx)
             s = sents[si]
-            spec = {"id": f"squad-{kind}-{made:03d}", "kind": kind, "art": art, "p": n(pid), "s": si, "sha": sha(s),
-                    "cite": n(pid), "ctx": [n(pid), *map(n, distractors)]}
+            spec = {"id": f"squad-{kind}-{made:03d}", "kind": kind, "art": art, "p": _ix(pid), "s": si,
+                    "sha": sha(s), "cite": _ix(pid), "ctx": [_ix(pid), *map(_ix, distractors)]}
             if kind == "wrong_citation":
                 fits = [d for d in distractors if word_share(s, paras[d]["text"]) < AMBIGUOUS]
                 if not fits:
                     continue
-                spec["cite"] = n(rng.choice(fits))
+                spec["cite"] = _ix(rng.choice(fits))
             elif kind == "other_document":
                 osents = [(i, t) for i, t in enumerate(split_sentences(paras[outside]["text"]))
                           if usable(t) and word_share(t, paras[pid]["text"]) < AMBIGUOUS]
                 if not osents:
                     continue
                 oi, ot = rng.choice(osents)
-                spec.update({"p": n(outside), "s": oi, "sha": sha(ot)})
+                spec.update({"p": _ix(outside), "s": oi, "sha": sha(ot)})
             elif kind != "correct":
                 pool = [nm for a, ns in names_by_article.items() if a != art for nm in ns]
                 edit = (alter_number(s, rng) if kind == "altered_number" else
@@ -271,7 +277,9 @@ def squad_cases(specs: list[dict], articles: list[dict]) -> list[Case]:
     paras = squad_paragraphs(articles)
     cases = []
     for sp in specs:
-        pid = lambda i: f"{sp['art']}/{i}"  # noqa: E731
+        def pid(i: int, art: str = sp["art"]) -> str:
+            return f"{art}/{i}"
+
         sentence = split_sentences(paras[pid(sp["p"])]["text"])[sp["s"]]
         if sha(sentence) != sp["sha"]:
             raise ValueError(f"{sp['id']}: sentence hash differs (data set or splitter changed): {sentence!r}")
@@ -286,12 +294,10 @@ def scan_correct(articles: list[dict], seed: int = 0, show: int = 10) -> dict:
     """Every usable sentence of every dev paragraph, cited to its paragraph with 3 seeded paragraphs
     of the same article beside it, verified lexically: how many does verification reject?"""
     paras = squad_paragraphs(articles)
-    by_article: dict[str, list[str]] = {}
-    for pid, p in paras.items():
-        by_article.setdefault(p["article"], []).append(pid)
+    arts = by_article(paras)
     rng, n, bad = random.Random(f"{seed}:scan"), 0, []
     for pid, p in paras.items():
-        others = [q for q in by_article[p["article"]] if q != pid]
+        others = [q for q in arts[p["article"]] if q != pid]
         ctx = tuple(squad_chunk(q, paras[q]) for q in [pid, *rng.sample(others, min(CONTEXT - 1, len(others)))])
         for s in filter(usable, split_sentences(p["text"])):
             r = run_case(Case(pid, "squad", "correct", f"{s} {citation_label(ctx[0])}", ctx))
@@ -307,7 +313,8 @@ def load_squad_specs(path: Path = SQUAD_CASES) -> list[dict]:
 
 def write_squad_specs(specs: list[dict], path: Path = SQUAD_CASES) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(s, ensure_ascii=False, separators=(",", ":")) + "\n" for s in specs), encoding="utf-8")
+    lines = (json.dumps(s, ensure_ascii=False, separators=(",", ":")) + "\n" for s in specs)
+    path.write_text("".join(lines), encoding="utf-8")
 
 
 # ---- docs cases ----------------------------------------------------------------------------------
@@ -345,7 +352,8 @@ def docs_cases(cases: list[dict], chunks: list[Chunk], search) -> tuple[list[Cas
         if own is None or cited is None or any(ch is None for _, ch in before):
             stale.append(c["id"])
             continue
-        ctx = {x.chunk_id: x for x in [cited, *(ch for _, ch in before)] + ([own] if c["kind"] != "other_document" else [])}
+        need = [cited, *(ch for _, ch in before)] + ([own] if c["kind"] != "other_document" else [])
+        ctx = {x.chunk_id: x for x in need}
         for x in search(c.get("query", c["text"])):
             if len(ctx) >= CONTEXT + len(before):
                 break
@@ -372,7 +380,8 @@ def run_case(case: Case, embed=None, min_support: float = MIN_SUPPORT) -> dict:
     v = verify_answer(case.answer, list(case.chunks), min_support=min_support, embed=embed)
     flagged = not v.all_verified
     return {"id": case.id, "origin": case.origin, "kind": case.kind, "expected": case.expected_flagged,
-            "flagged": flagged, "outcome": ("t" if flagged == case.expected_flagged else "f") + ("p" if flagged else "n"),
+            "flagged": flagged,
+            "outcome": ("t" if flagged == case.expected_flagged else "f") + ("p" if flagged else "n"),
             "support": [c.support for c in v.citations], "reason": v.reason,
             "why": [c.reason for c in v.citations if not c.verified]}
 
@@ -443,7 +452,8 @@ def report(mode: str, fig: dict, rows: list[dict], show_misses: int = 3) -> None
         print(f"{k:15s}" + "".join(cells))
     for o in origins:
         b = fig[o]
-        print(f"  {o:5s}: n={b['n']} tp={b['tp']} fp={b['fp']} fn={b['fn']} tn={b['tn']}  precision {_f(b['precision'])}"
+        print(f"  {o:5s}: n={b['n']} tp={b['tp']} fp={b['fp']} fn={b['fn']} tn={b['tn']}"
+              f"  precision {_f(b['precision'])}"
               f"  recall {_f(b['recall'])}  false-rejection rate {_f(b['false_rejection_rate'])}")
     a = fig["all"]
     print(f"  targets: precision {_f(a['precision'])} >= {TARGETS['precision']}: {ok[fig['met']['precision']]}; "
@@ -553,7 +563,8 @@ def main(argv: list[str] | None = None) -> int:
                   "flagged": "not VerifiedAnswer.all_verified", "embedder": emb_name,
                   "docs_cases": str(DOCS_CASES.relative_to(REPO)), "squad_cases": str(SQUAD_CASES.relative_to(REPO)),
                   "stale_docs_cases": stale},
-              "targets": TARGETS, "scan_correct": scan, "seconds": seconds | {"total": round(time.perf_counter() - t0, 1)},
+              "targets": TARGETS, "scan_correct": scan,
+              "seconds": seconds | {"total": round(time.perf_counter() - t0, 1)},
               "results": {m: {"figures": r["figures"], "rows": compact(r["rows"])} for m, r in results.items()}}
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"\nwrote {out.relative_to(REPO)} ({result['seconds']['total']} s)")

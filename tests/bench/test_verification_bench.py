@@ -16,10 +16,10 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
-import verification as vb  # noqa: E402
+import verification as vb
 
-from ragkit.answer.context import citation_label  # noqa: E402
-from ragkit.types import Chunk  # noqa: E402
+from ragkit.answer.context import citation_label
+from ragkit.types import Chunk
 
 PARIS = ("Paris is the capital of France. The city had 2,102,650 inhabitants in 2023. "
          "Its mayor since 2014 is Anne Hidalgo.")
@@ -91,8 +91,9 @@ def test_alterations_change_what_they_say_they_change():
     assert vb.negate("Paris is not small.") is None
     with pytest.raises(ValueError):
         vb.apply_edit(s, (0, "Oslo", "Bergen"))
-    assert vb.split_sentences("J. R. R. Tolkien wrote it in the U.S. Army. Then he left. Watt's. Newcomen's engine.") == [
-        "J. R. R. Tolkien wrote it in the U.S. Army.", "Then he left.", "Watt's.", "Newcomen's engine."]
+    text = "J. R. R. Tolkien wrote it in the U.S. Army. Then he left. Watt's. “Resign.” Ögedei came."
+    assert vb.split_sentences(text) == [
+        "J. R. R. Tolkien wrote it in the U.S. Army.", "Then he left.", "Watt's.", "“Resign.”", "Ögedei came."]
 
 
 def tiny_articles() -> list[dict]:
