@@ -51,7 +51,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ragkit.answer.abstention import evidence_features  # noqa: E402
+from ragkit.answer.evidence_gate import evidence_features  # noqa: E402
 from ragkit.answer.calibrate import CONFIG_FIELDS, SCORE_KEYS, Calibration, calibrate  # noqa: E402
 from ragkit.config.app import EVIDENCE_FEATURES  # noqa: E402
 from ragkit.evals.items import sample  # noqa: E402

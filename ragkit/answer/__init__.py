@@ -1,15 +1,26 @@
 """The application layer's answer logic: prompts, context assembly, citation parsing and
 verification, the extractive generator, abstention. Pure functions over ragkit.types values."""
 
-from ragkit.answer.abstention import (
-    ABSTAIN_TEXT,
+from ragkit.answer.citations import (
+    is_claim,
+    match_source,
+    parse_citations,
+    resolve_citation,
+    split_answer,
+    strip_citations,
+)
+from ragkit.answer.context import (
+    ContextBlock,
+    assemble_context,
+    citation_label,
+    fence,
+    neutralize,
+)
+from ragkit.answer.evidence_gate import (
     AbstentionThresholds,
     evidence_features,
-    is_abstention,
     should_abstain,
 )
-from ragkit.answer.citations import is_claim, match_source, parse_citations, resolve_citation, split_answer, strip_citations
-from ragkit.answer.context import ContextBlock, assemble_context, citation_label, fence, neutralize
 from ragkit.answer.extractive import extractive_answer, question_type
 from ragkit.answer.injection import is_instruction_like
 from ragkit.answer.prompts import (
@@ -21,6 +32,7 @@ from ragkit.answer.prompts import (
     get_template,
     prompt_version_key,
 )
+from ragkit.answer.refusal import ABSTAIN_TEXT, is_abstention
 from ragkit.answer.types import (
     AnswerSentence,
     Citation,

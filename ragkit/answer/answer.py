@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ragkit.answer.abstention import ABSTAIN_TEXT
+from ragkit.answer.refusal import ABSTAIN_TEXT
 from ragkit.answer.types import Citation, VerifiedAnswer
 from ragkit.types import ScoredChunk, Usage
 

@@ -29,7 +29,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ragkit.answer.abstention import evidence_score
+from ragkit.answer.evidence_gate import evidence_score
 
 # feature key -> the AnswerConfig field holding its minimum (ragkit.config.app)
 CONFIG_FIELDS: dict[str, str] = {

@@ -8,63 +8,17 @@ from pathlib import PurePath
 from typing import Sequence
 
 from ragkit.answer.text import content_words, names, number_mentions, split_sentences, strip_list_marker
+from ragkit.answer.citation_markers import parse_citations
+from ragkit.answer.refusal import is_abstention
 from ragkit.answer.types import AnswerSentence, CitationRef
 from ragkit.types import Chunk
 
-_KEYWORD = r"(?:sources?|src|refs?|references?|citations?)"
-_BRACKET = re.compile(r"\[\s*" + _KEYWORD + r"\s*[:\-–]\s*([^\[\]\n]*?)\s*\]", re.IGNORECASE)
-_PAREN = re.compile(r"\(\s*" + _KEYWORD + r"\s*[:\-–]\s*([^()\n]*?)\s*\)", re.IGNORECASE)
-_LEADING_KEYWORD = re.compile(r"^\s*" + _KEYWORD + r"\s*[:\-–]\s*", re.IGNORECASE)
+__all__ = ["is_claim", "match_source", "parse_citations", "resolve_citation", "split_answer", "strip_citations"]
+
 _NOT_A_CLAIM = re.compile(  # a reference list line: "Sources: ...", "- handbook.pdf, page 4"
     r"^(?:(?:sources?|references?|citations?)\s*:.*|[\w\-./ ]+\.[a-z0-9]{2,5}(?:\s*,?\s*(?:pages?|pp?\.?)\s*\d+)?\.?)$",
     re.IGNORECASE,
 )
-_PAGE = re.compile(
-    r"(?:^|[,\s(])\s*(?:pages?|pgs?\.?|pp?\.?)\s*:?\s*(\d+)(?:\s*(?:[-–]|to)\s*(\d+))?\s*\)?\s*$",
-    re.IGNORECASE,
-)
-
-
-def parse_citations(text: str) -> list[CitationRef]:
-    """Every citation in `text`, in order; a bracket holding several (`; `-separated) gives several.
-
-    Accepts `[Source: a.pdf, page 3]`, `[source: a.pdf p. 3]`, `[Source: a.pdf, p 3]`,
-    `(Source: a.pdf, page 3)`, `[Source: a.pdf]`, `[Sources: a.pdf, page 1; b.md]`, any case and
-    spacing. All refs from one bracket share the bracket's start/end.
-    """
-    spans: list[tuple[int, int, str, str]] = []
-    for rx in (_BRACKET, _PAREN):
-        for m in rx.finditer(text):
-            spans.append((m.start(), m.end(), m.group(0), m.group(1)))
-    spans.sort()
-    refs: list[CitationRef] = []
-    last_end = -1
-    for start, end, raw, inner in spans:
-        if start < last_end:  # a paren inside a bracket (or the reverse): keep the outer one
-            continue
-        last_end = end
-        for item in inner.split(";"):
-            ref = _parse_item(item, raw, start, end)
-            if ref is not None:
-                refs.append(ref)
-    return refs
-
-
-def _parse_item(item: str, raw: str, start: int, end: int) -> CitationRef | None:
-    item = _LEADING_KEYWORD.sub("", item).strip()
-    whole = item
-    page = page_end = None
-    m = _PAGE.search(item)
-    if m and m.start() > 0:
-        page = int(m.group(1))
-        page_end = int(m.group(2)) if m.group(2) else None
-        item = item[: m.start()]
-    name = item.strip().strip(",").strip().strip("\"'“”‘’`").strip()
-    if not name:
-        return None
-    return CitationRef(source=name, page=page, raw=raw, start=start, end=end, page_end=page_end, text=whole)
-
-
 def strip_citations(text: str) -> str:
     """`text` without its citation markers, whitespace tidied."""
     refs = parse_citations(text)
@@ -135,8 +89,6 @@ def is_claim(claim: str) -> bool:
     c = claim.strip()
     if not c or c.endswith("?") or c.endswith(":") or _NOT_A_CLAIM.match(c):
         return False
-    from ragkit.answer.abstention import is_abstention  # local: abstention imports text helpers too
-
     if is_abstention(c):
         return False
     return len(content_words(c)) >= 2 or bool(number_mentions(c, include_words=False)) or bool(names(c))

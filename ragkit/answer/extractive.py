@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ragkit.answer.abstention import ABSTAIN_TEXT
+from ragkit.answer.refusal import ABSTAIN_TEXT
 from ragkit.answer.context import citation_label
 from ragkit.answer.injection import split_instructions
 from ragkit.answer.text import QUESTION_WORDS, content_stems, names, number_mentions, stems_match

@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ragkit.answer.abstention import ABSTAIN_TEXT, is_abstention
+from ragkit.answer.refusal import ABSTAIN_TEXT, is_abstention
 from ragkit.answer.citations import is_claim, resolve_citation, split_answer
 from ragkit.answer.injection import instruction_only_stems, split_instructions
 from ragkit.answer.text import (

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator
 
 from ragkit.config.base import Section
 
-# the features ragkit.answer.abstention.evidence_features computes (abstain_evidence_weights keys)
+# the features ragkit.answer.evidence_gate.evidence_features computes (abstain_evidence_weights keys)
 EVIDENCE_FEATURES = (
     "score_top", "score_margin", "rerank_top", "rerank_margin", "fused_top", "dense_top", "sparse_top",
     "overlap_top1", "overlap_top3", "overlap_best", "sentence_overlap", "window_overlap", "name_overlap",

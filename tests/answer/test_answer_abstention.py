@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from ragkit.answer.abstention import ABSTAIN_TEXT, AbstentionThresholds, evidence_features, is_abstention, should_abstain
+from ragkit.answer.evidence_gate import AbstentionThresholds, evidence_features, should_abstain
+from ragkit.answer.refusal import ABSTAIN_TEXT, is_abstention
 from ragkit.config.app import AnswerConfig
 from tests.answer.helpers import make_chunk, scored
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ragkit.answer.abstention import ABSTAIN_TEXT
+from ragkit.answer.refusal import ABSTAIN_TEXT
 from ragkit.answer.citations import parse_citations
 from ragkit.answer.extractive import extractive_answer, question_type
 from ragkit.answer.text import content_words, split_sentences

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ragkit.answer.abstention import ABSTAIN_TEXT
+from ragkit.answer.refusal import ABSTAIN_TEXT
 from ragkit.answer.context import assemble_context, fence, neutralize
 from ragkit.answer.prompts import PROMPT_VERSION, PROMPTS, build_messages, build_prompt, get_template, prompt_version_key
 from ragkit.errors import ConfigError

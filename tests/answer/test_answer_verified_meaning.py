@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragkit.answer.abstention import ABSTAIN_TEXT
+from ragkit.answer.refusal import ABSTAIN_TEXT
 from ragkit.answer.answer import Answer
 from ragkit.answer.extractive import extractive_answer
 from ragkit.answer.verify import verify_answer

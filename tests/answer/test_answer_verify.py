@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ragkit.answer.abstention import ABSTAIN_TEXT
+from ragkit.answer.refusal import ABSTAIN_TEXT
 from ragkit.answer.citations import split_answer
 from ragkit.answer.verify import support_score, verify_answer
 from ragkit.types import Document, ScoredChunk

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ragkit.answer.abstention import ABSTAIN_TEXT
+from ragkit.answer.refusal import ABSTAIN_TEXT
 from ragkit.rag import RAG
 from tests.answer.ask_helpers import write_corpus
 from tests.loopback.fixtures import fake_keys, loopback, openai_route  # noqa: F401

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ragkit.answer.abstention import (
+from ragkit.answer.evidence_gate import (
     AbstentionThresholds,
     evidence_features,
     evidence_score,
