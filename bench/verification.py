@@ -551,7 +551,11 @@ def main(argv: list[str] | None = None) -> int:
             results[mode] = {"figures": figures(rows), "rows": rows}
             report(mode, results[mode]["figures"], rows)
             print(f"  ({seconds[mode]} s)")
-        emb_name = f"{type(embedder).__name__}({getattr(embedder, 'name', '?')})"
+        try:  # the engine a verification call's batch (about 10 sentences) runs on
+            engine = embedder.engine_for(["a sentence of a chunk"] * 10)
+        except (AttributeError, TypeError):
+            engine = "?"
+        emb_name = f"{type(embedder).__name__}({getattr(embedder, 'name', '?')}, engine {engine})"
     finally:
         rag.close()
     today = dt.date.today().isoformat()
