@@ -132,6 +132,13 @@ def corpus_docs(n: int) -> list[str]:
     return [" ".join(words[(i * 300) % max(1, len(words) - 300):][:300]) for i in range(n)]
 
 
+def mixed_sentences(n: int = 42) -> list[str]:
+    """Sentences of docs/ of spread lengths, like the context sentences a query's answer checks."""
+    text = " ".join(p.read_text(encoding="utf-8") for p in sorted((REPO / "docs").rglob("*.md")))
+    sents = sorted({s.strip() for s in re.split(r"(?<=[.!?])\s+|\n\n", text) if len(s.strip()) > 10}, key=len)
+    return [sents[int(i * (len(sents) - 1) / (n - 1))] for i in range(n)]
+
+
 def in_process(n_docs: int, n_queries: int) -> dict:
     import numpy as np
 
@@ -139,6 +146,7 @@ def in_process(n_docs: int, n_queries: int) -> dict:
     from ragkit.models.precision import native_bf16_cpu
 
     docs = corpus_docs(n_docs)
+    mixed = mixed_sentences()
     queries = [f"{q} ({i})" for i, q in enumerate(
         ["What is the default RRF constant?", "How do I scale out to a Qdrant server?", "Which fusion is default?",
          "How are chunks capped at the window?", "Where does the ledger live?"] * (n_queries // 5 + 1))][:n_queries]
@@ -147,11 +155,13 @@ def in_process(n_docs: int, n_queries: int) -> dict:
     auto = LocalEmbedder()
     counts = engines["onnx"].count_tokens(docs)
     res: dict = {"docs": len(docs), "min word pieces": min(counts), "native bf16": native_bf16_cpu(),
-                 "auto engines (queries, bulk)": list(auto.engines), "throughput": {}, "query ms": {}, "vectors": {}}
+                 "auto engines (queries, bulk)": list(auto.engines), "throughput": {}, "query ms": {}, "vectors": {},
+                 "mixed": {"texts": len(mixed), "word pieces": sorted(engines["onnx"].count_tokens(mixed))}, "mixed s": {}}
     for name, e in engines.items():
         e.embed(docs[:16])
         best = min(timed(lambda e=e: e.embed(docs)) for _ in range(2))
         res["throughput"][name] = len(docs) / best
+        res["mixed s"][name] = min(timed(lambda e=e: e.embed(mixed)) for _ in range(2))
         per = [timed(lambda q=q, e=e: e.embed([q])) * 1000 for q in queries]
         res["query ms"][name] = {"p50": statistics.median(per), "p95": float(np.percentile(per, 95))}
         res["vectors"][name] = (e.embed(docs), np.vstack([e.embed([q]) for q in queries]))
@@ -218,9 +228,13 @@ def main() -> None:
     tp, qm = res["throughput"], res["query ms"]
     base = "torch bf16" if res["native bf16"] else "torch fp32"  # what torch's precision auto runs here
     for name in tp:
-        print(f"  {name:<11} encode {tp[name]:6.1f} docs/s ({tp[name] / tp[base]:4.2f}x {base}); "
+        label = name + (" (emulated)" if name == "torch bf16" and not res["native bf16"] else "")
+        print(f"  {label:<11} encode {tp[name]:6.1f} docs/s ({tp[name] / tp[base]:4.2f}x {base}); "
               f"warm query {qm[name]['p50']:5.1f} ms p50, {qm[name]['p95']:5.1f} ms p95 "
               f"({qm[base]['p50'] / qm[name]['p50']:4.2f}x faster than {base})")
+    pieces = res["mixed"]["word pieces"]
+    print(f"  {res['mixed']['texts']} mixed sentences ({pieces[0]}-{pieces[-1]} word pieces, a query's context): "
+          + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in res["mixed s"].items()))
     for pair, c in res["cosine"].items():
         print(f"  cosine {pair}: docs min {c['docs min']:.8f}, mean {c['docs mean']:.8f}; queries min {c['queries min']:.8f}")
 

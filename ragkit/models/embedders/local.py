@@ -22,7 +22,7 @@ import importlib.util
 import logging
 import threading
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -36,11 +36,10 @@ from ragkit.models.embedders.model_folder import (
     resolve_model_path,
 )
 from ragkit.models.embedders.torch_runtime import DIRECT_MAX_TEXTS, TorchRuntime  # noqa: F401  (re-exported)
-from ragkit.models.precision import check_precision, resolve_precision
+from ragkit.models.precision import check_precision
 
 log = logging.getLogger(__name__)
 
-Engine = Literal["auto", "onnx", "torch"]
 ENGINES: tuple[str, ...] = ("auto", "onnx", "torch")
 # auto on a native-bf16 CPU: a call with this many word pieces (window-truncated) goes to torch bf16.
 # Break-even measured on 2 AMX cores (bench/latency.py): importing sentence-transformers costs 5-7 s,

@@ -24,11 +24,13 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 from ragkit.errors import ModelLoadError
 from ragkit.models.embedders import onnx_cache
-from ragkit.models.embedders.model_folder import is_plain_mean_pooling, max_seq_length, resolve_model_path
+from ragkit.models.embedders.model_folder import (
+    is_plain_mean_pooling,
+    max_seq_length,
+    resolve_model_path,
+)
 
 OPSET = 17
 MIN_COSINE = 0.99999  # export check: ONNX Runtime against torch, float32 both
