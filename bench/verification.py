@@ -1,6 +1,6 @@
 """Issue 15: does citation verification reject sentences that their cited chunk states?
 
-    python bench/verification.py [--modes lexical,embedding] [--regenerate] [--seed 0]
+    python bench/verification.py [--modes lexical,embedding] [--regenerate] [--seed 0] [--no-scan]
                                  [--correct 200] [--per-error 40] [--limit N] [--home DIR] [--tag T]
 
 A set of planted errors, each one answer (one sentence and its `[Source: ...]`, built with
@@ -19,7 +19,8 @@ Every kind but `correct` should be flagged (not verified).
 Two sources of cases. (1) bench/data/verification/docs_cases.json: hand-made over the bundled docs
 (docs/ is ingested with the default pipeline into --home, and each case finds its chunks among the
 stored ones, so they are the chunks users get; the other context chunks are `RAG.search`'s top
-candidates for the case's query). (2) SQuAD 2.0 dev (read from the shared data folder): each
+candidates for the case's query; some answers have two or three cited sentences, as the extractive
+generator writes them, after a code block, a table row, a heading or a list item). (2) SQuAD 2.0 dev (read from the shared data folder): each
 paragraph is one chunk (source "<article>/<index>" as the SQuAD protocol's corpus, title the
 article's); a case is a sentence of a gold paragraph, altered deterministically, with 3 other
 paragraphs of the same article as the rest of the context. The SQuAD case list (paragraph and
@@ -32,6 +33,8 @@ flagged when its answer is not verified (`VerifiedAnswer.all_verified` false). P
 flagged. Prints, per mode: per kind the share flagged (recall for error kinds, false-rejection
 rate for `correct`), precision and recall of "not verified" per source and overall against the
 targets (precision >= 0.95, recall >= 0.90), the false rejections, and the missed errors by kind.
+Also (unless --no-scan) a lexical scan of every usable SQuAD dev sentence cited verbatim to its own
+paragraph: how many correct single sentences verification rejects. Prints the CPU model and flags.
 Writes bench/results/verification-<date>[-<tag>].json.
 """
 
