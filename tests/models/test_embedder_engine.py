@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -140,3 +141,19 @@ def test_cpu_flags_say_what_torch_says_about_bf16():
 
     by_torch = bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
     assert native_bf16_cpu() == by_torch
+
+
+def test_a_corrupt_export_falls_back_under_auto_and_stops_under_onnx(tmp_path, onnx_embedder, caplog):
+    src = onnx_embedder.onnx_file.parent
+    root = tmp_path / "root"
+    shutil.copytree(src.parent, root, symlinks=True)
+    broken = root / src.name / onnx_cache.MODEL_FILE
+    broken.write_bytes(broken.read_bytes()[: 1 << 20])  # a cut-off copy: not a loadable model
+    with pytest.raises(ModelLoadError, match="--force"):
+        LocalEmbedder(engine="onnx", onnx_cache_dir=root).embed(["x"])
+    e = LocalEmbedder(onnx_cache_dir=root, precision="float32")
+    with caplog.at_level(logging.WARNING, logger="ragkit.models.embedders.local"):
+        v = e.embed(["What is RRF?"])
+    assert e.engines == ("torch", "torch") and e._torch._model is not None
+    assert float(v[0] @ onnx_embedder.embed(["What is RRF?"])[0]) >= 0.99999
+    assert any("--force" in r.getMessage() for r in caplog.records)

@@ -174,7 +174,13 @@ class LocalEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self.engine_for(texts) == "onnx":
-            return self._onnx_runtime().embed(texts)
+            try:
+                return self._onnx_runtime().embed(texts)
+            except ModelLoadError as exc:  # a corrupt or unreadable export
+                if self.engine != "auto":
+                    raise
+                log.warning("embedder %s runs on torch: %s", self.name, exc)
+                self.__dict__["engines"] = ("torch", "torch")  # same vectors (cosine 0.9999), slower start
         return self._torch.embed(texts)
 
     @property

@@ -74,8 +74,15 @@ class TorchRuntime:
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 try:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
 
-                    self._model = SentenceTransformer(self.path, device=self.device)
+                    bar = hf_logging.is_progress_bar_enabled()
+                    hf_logging.disable_progress_bar()  # no "Loading weights" bar on stderr
+                    try:
+                        self._model = SentenceTransformer(self.path, device=self.device)
+                    finally:
+                        if bar:
+                            hf_logging.enable_progress_bar()
                 except Exception as exc:
                     raise ModelLoadError(
                         f"cannot load embedder {self.name!r} (config key embedder.model): {exc}. "
