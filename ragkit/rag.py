@@ -190,7 +190,7 @@ def build_embedder(cfg: RagkitConfig):
         return OpenAIEmbedder.from_config(e)
     from ragkit.models.embedders.local import LocalEmbedder
 
-    return LocalEmbedder(e.model, batch_size=e.batch_size, device=e.device, precision=e.precision)
+    return LocalEmbedder(e.model, batch_size=e.batch_size, device=e.device, precision=e.precision, engine=e.engine)
 
 
 def build_sparse(cfg: RagkitConfig, store):

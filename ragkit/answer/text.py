@@ -4,27 +4,11 @@ numbers and names. Pure functions over strings; no corpus state.
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
-from dataclasses import dataclass
 
-STOPWORDS = frozenset(
-    """
-    a about above after again against all almost also although always am among an and another any
-    anyone anything are around as at be became because become becomes been before being below
-    between both but by can cannot could did do does doing done down during each either else enough
-    etc even ever every few for from further get gets got had has have having he her here hers herself
-    him himself his how however i if in into is it its itself just least less let like made make
-    many may me might more most much must my myself neither no nor not now of off often on once one
-    only or other others otherwise our ours ourselves out over own per perhaps quite rather really
-    same several shall she should since so some something still such than that the their theirs them
-    themselves then there therefore these they this those though through thus to too toward towards
-    under until up upon us use used using very via was we well were what whatever when whenever
-    where whereas wherever whether which while who whoever whom whose why will with within without
-    would yet you your yours yourself yourselves s t d ll m re ve
-    """.split()
-)
+from ragkit.text.sentences import Sentence, sentences  # noqa: F401  (Sentence re-exported)
+from ragkit.text.stem import stemmer
+from ragkit.text.stopwords import STOPWORDS
 
 QUESTION_WORDS = frozenset("what which who whom whose when where why how name list tell describe explain".split())
 
@@ -38,44 +22,17 @@ NUMBER_WORDS = {
 }
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 
-_ABBREVIATIONS = frozenset(
-    """
-    mr mrs ms dr prof sr jr st mt vs etc inc ltd co corp no nos fig figs p pp vol eq ed eds
-    e.g i.e al approx dept est jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sgt
-    u.s u.k a.m p.m
-    """.split()
-)
-
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:st|nd|rd|th|s)?(?![\d])")
 _NUMBER_SCALE = re.compile(
     r"(?<![\w.])(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b", re.IGNORECASE
 )
-_BOUNDARY = re.compile(r"([.!?…]+)([\"'”’)\]]*)(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-Ý•*\-])|\n[ \t]*\n\s*")
-_LIST_LINE = re.compile(r"\n(?=[ \t]*(?:[-*•·]|\d{1,2}[.)])\s)|(?<=:)[ \t]*\n")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
 
 
-@dataclass(frozen=True)
-class Sentence:
-    """A sentence of a text with its character offsets: text == source[start:end]."""
-
-    start: int
-    end: int
-    text: str
-
-
 # ---- stemming -------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=32)
-def _stemmer_for_thread(thread_id: int):
-    """One Snowball stemmer per thread (PyStemmer objects are not thread-safe)."""
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 def stem_words(words: list[str]) -> list[str]:
-    return _stemmer_for_thread(threading.get_ident()).stemWords(words)
+    return stemmer().stemWords(words)
 
 
 # ---- words ----------------------------------------------------------------------------------------
@@ -202,54 +159,10 @@ def names(text: str) -> list[str]:
     return out
 
 
-# ---- sentences ------------------------------------------------------------------------------------
-def _is_abbreviation(text: str, dot_pos: int) -> bool:
-    """True when the '.' at dot_pos ends an abbreviation or an initial, not a sentence."""
-    j = dot_pos
-    while j > 0 and (text[j - 1].isalpha() or text[j - 1] == "."):
-        j -= 1
-    token = text[j:dot_pos].lower()
-    if not token:
-        return False
-    if token in _ABBREVIATIONS or token.rstrip(".") in _ABBREVIATIONS:
-        return True
-    if len(token) == 1 and text[j].isupper():  # an initial: "J. Smith"
-        return True
-    if re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):  # "e.g", "u.s.a"
-        return True
-    return False
-
-
+# ---- sentences: ragkit.text.sentences (the chunker's own splitter) -------------------------------
 def split_sentences(text: str) -> list[Sentence]:
-    """Sentences of `text` with offsets, whitespace trimmed. Splits after . ! ? followed by a
-    capital or digit (not after abbreviations, initials or decimals), at blank lines, after a
-    line ending in ':', and before list items on their own lines."""
-    cuts: list[int] = []
-    for m in _BOUNDARY.finditer(text):
-        if m.group(1) is not None:
-            if m.group(1) == "." and _is_abbreviation(text, m.start(1)):
-                continue
-            cuts.append(m.end(2))
-        else:
-            cuts.append(m.start())
-    for m in _LIST_LINE.finditer(text):
-        cuts.append(m.start())
-    cuts = sorted(set(cuts))
-    out: list[Sentence] = []
-    prev = 0
-    for cut in cuts + [len(text)]:
-        _append_trimmed(text, prev, cut, out)
-        prev = cut
-    return out
-
-
-def _append_trimmed(text: str, start: int, end: int, out: list[Sentence]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        out.append(Sentence(start, end, text[start:end]))
+    """Sentences of `text` with offsets (ragkit.text.sentences)."""
+    return sentences(text)
 
 
 def strip_list_marker(text: str) -> str:

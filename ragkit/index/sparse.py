@@ -60,7 +60,6 @@ class BM25Encoder:
         self.context_words = int(context_words)
         self._avgdl = None if avgdl is None else float(avgdl)
         self._context_avgdl = None if context_avgdl is None else float(context_avgdl)
-        self._stemmer: Any = None
         self._ids: dict[str, int] = {}  # raw token -> term id (stem, then hash), per instance
 
     # ---- avgdl ----------------------------------------------------------------------------------
@@ -112,11 +111,9 @@ class BM25Encoder:
 
     # ---- analysis -------------------------------------------------------------------------------
     def _get_stemmer(self):
-        if self._stemmer is None:
-            import Stemmer
+        from ragkit.text.stem import stemmer
 
-            self._stemmer = Stemmer.Stemmer(self.language)
-        return self._stemmer
+        return stemmer(self.language)  # one per thread: PyStemmer objects are not thread-safe
 
     def analyze(self, text: str) -> list[str]:
         """The stemmed terms of `text`, in order, stopwords removed."""
@@ -167,4 +164,3 @@ class BM25Encoder:
 
     def close(self) -> None:
         self._ids.clear()
-        self._stemmer = None

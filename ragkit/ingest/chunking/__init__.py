@@ -4,8 +4,8 @@ from ragkit.ingest.chunking.budget import TiktokenCounter, TokenBudget, TokenCou
 from ragkit.ingest.chunking.chunker import SentenceChunker
 from ragkit.ingest.chunking.document import CHUNK_NAMESPACE, chunk_document, chunk_documents, chunk_id
 from ragkit.ingest.chunking.factory import build_chunker
-from ragkit.ingest.chunking.sentences import split_sentences
 from ragkit.ingest.chunking.strategies import FixedSizeStrategy, RecursiveStrategy, SemanticStrategy
+from ragkit.text.sentences import split_sentences
 
 __all__ = [
     "CHUNK_NAMESPACE",

@@ -12,8 +12,8 @@ from typing import Protocol, Sequence
 
 from ragkit.ingest.chunking.budget import TokenBudget, all_fit, content_costs
 from ragkit.ingest.chunking.packing import GapPlan, pack
-from ragkit.ingest.chunking.sentences import split_sentences
 from ragkit.ingest.chunking.units import Units, build_units
+from ragkit.text.sentences import split_sentences
 from ragkit.types import TextPiece
 
 

@@ -14,16 +14,16 @@ import re
 
 import numpy as np
 
-from ragkit.ingest.chunking.stopwords import STOPWORDS
+from ragkit.text.stopwords import STOPWORDS
 
 _WORD = re.compile(r"[^\W\d_]{3,}")  # letters only, three or more
 
 
 def make_stemmer():
-    """An English Snowball stemmer (PyStemmer); the caller keeps one per chunker."""
-    import Stemmer
+    """This thread's English Snowball stemmer (ragkit.text.stem)."""
+    from ragkit.text.stem import stemmer
 
-    return Stemmer.Stemmer("english")
+    return stemmer()
 
 
 def sentence_terms(docs: list[list[str]], stemmer, vocab: dict[str, int]) -> list[list[list[int]]]:

@@ -20,10 +20,16 @@ import bisect
 import re
 from typing import Sequence
 
-from ragkit.ingest.chunking.cohesion import batch_gap_similarities, boundaries, depth_scores, make_stemmer, sentence_terms
+from ragkit.ingest.chunking.cohesion import (
+    batch_gap_similarities,
+    boundaries,
+    depth_scores,
+    make_stemmer,
+    sentence_terms,
+)
 from ragkit.ingest.chunking.packing import NEVER, GapPlan
-from ragkit.ingest.chunking.sentences import gap_levels
 from ragkit.ingest.chunking.units import Units
+from ragkit.text.sentences import gap_levels
 
 _HEADING = re.compile(r"#{1,6}\s")
 HEADING_SCORE = 1e6  # a section start outranks any cohesion valley

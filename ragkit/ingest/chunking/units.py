@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ragkit.ingest.chunking.budget import TokenBudget, content_costs
-from ragkit.ingest.chunking.sentences import word_spans
+from ragkit.text.sentences import word_spans
 
 
 @dataclass

@@ -1,24 +1,26 @@
-"""Sentence splitting with character offsets. Pure functions over strings.
+"""Sentence splitting with character offsets, the one splitter of ragkit (chunker, extractive
+generator, verifier, abstention). Pure functions over strings.
 
 A sentence ends at `.`, `!`, `?` or an ellipsis (optionally followed by closing quotes or
 brackets) when whitespace and then a character that is not a lowercase letter follow, unless the
-word before a single `.` is a known abbreviation ("e.g.", "Dr.", "et al.", "Fig. 2", "U.S.").
-Decimals ("3.5") never split because no whitespace follows the point. Blank lines (paragraph
-breaks) always split; a single newline splits before a list item or a Markdown heading and after a
-heading line. Spans are trimmed of surrounding whitespace and together cover every non-whitespace
-character of the text.
+word before a single `.` is a known abbreviation ("e.g.", "Dr.", "et al.", "Fig. 2", "U.S."); a
+capital is an initial only in a run of them ("J. R. R. Tolkien"; "vitamin A. It" is two sentences). Decimals ("3.5") never split because no whitespace follows the point. Blank
+lines (paragraph breaks) always split; a single newline splits before a list item or a Markdown
+heading, after a heading line and after a line ending in ':'. Spans are trimmed of surrounding
+whitespace and together cover every non-whitespace character of the text.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 # Never a sentence end when the word before a single "." is one of these (lowercased, no dot).
 ABBREVIATIONS = frozenset(
     """
     e.g i.e cf vs viz al approx ca resp incl esp dr mr mrs ms prof sr jr st mt
     dept univ inc ltd corp co gen col lt sgt rev hon est jan feb mar apr jun jul aug sep sept
-    oct nov dec
+    oct nov dec ed eds
     """.split()
 )
 # Not a sentence end when followed by a digit or an opening bracket ("Fig. 2", "No. 5", "pp. 10").
@@ -26,10 +28,25 @@ NUMERIC_ABBREVIATIONS = frozenset("no nos vol vols p pp fig figs eq eqs ref refs
 
 _END = re.compile(r"(?:[.!?]+|…+)[\"'”’»)\]]*(\s+)")
 _PARAGRAPH = re.compile(r"\n[^\S\n]*\n\s*")
-_LINE_ITEM = re.compile(r"\n[^\S\n]*(?=(?:[-*+•–]\s|\d{1,3}[.)]\s|#{1,6}\s|>\s?))")
+_LINE_ITEM = re.compile(r"\n[^\S\n]*(?=(?:[-*+•·–]\s|\d{1,3}[.)]\s|#{1,6}\s|>\s?))")
+_COLON_LINE = re.compile(r"(?<=:)[^\S\n]*\n\s*")  # "Example:" on its own line leads what follows
 _HEADING_LINE = re.compile(r"^[^\S\n]*#{1,6}\s[^\n]*(\n\s*)", re.M)
 _DOTTED = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")  # "e.g", "U.S", "a.m" (the final dot is the candidate)
 _LEADING_OPENERS = "([{\"'“‘«"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a text with its character offsets: text == source[start:end]."""
+
+    start: int
+    end: int
+    text: str
+
+
+def sentences(text: str) -> list[Sentence]:
+    """`split_sentences` as `Sentence`s (offsets and text)."""
+    return [Sentence(a, b, text[a:b]) for a, b in split_sentences(text)]
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -50,6 +67,7 @@ def sentence_cuts(text: str) -> list[int]:
     cuts = [m.end() for m in _PARAGRAPH.finditer(text)]
     cuts += [m.end() for m in _LINE_ITEM.finditer(text)]
     cuts += [m.end() for m in _HEADING_LINE.finditer(text)]
+    cuts += [m.end() for m in _COLON_LINE.finditer(text)]
     for m in _END.finditer(text):
         nxt = m.end()
         if nxt >= len(text) or not text[nxt].islower() and not _is_abbreviation(text, m.start(), text[nxt]):
@@ -69,7 +87,19 @@ def _is_abbreviation(text: str, punct_at: int, next_char: str) -> bool:
         return False
     if word in ABBREVIATIONS or _DOTTED.match(word):
         return True
+    if len(word) == 1 and text[punct_at - 1].isupper() and _in_initials(text, word_start, punct_at):
+        return True
     return word in NUMERIC_ABBREVIATIONS and (next_char.isdigit() or next_char in "([")
+
+
+_INITIAL_NEXT = re.compile(r"\s+[A-Z]\.(?=\s)")
+_INITIAL_PREV = re.compile(r"(?:^|\s)[A-Z]\.\s+$")
+
+
+def _in_initials(text: str, word_start: int, punct_at: int) -> bool:
+    """A capital letter with a dot, in a run of such initials ("J. R. R. Tolkien"); a lone one
+    ("vitamin A. It") ends its sentence."""
+    return bool(_INITIAL_NEXT.match(text, punct_at + 1) or _INITIAL_PREV.search(text[max(0, word_start - 8):word_start]))
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
