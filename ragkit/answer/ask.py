@@ -16,11 +16,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-from ragkit.answer.evidence_gate import AbstentionThresholds, evidence_features, needs_branch_scores, should_abstain
-from ragkit.answer.refusal import is_abstention
 from ragkit.answer.answer import ABSTAIN_TEXT, Answer
 from ragkit.answer.events import AnswerDelta, AnswerError, AnswerFinal, AnswerReset, AskEvent, CitationVerified
+from ragkit.answer.evidence_gate import AbstentionThresholds, evidence_features, needs_branch_scores, should_abstain
 from ragkit.answer.prompts import build_prompt
+from ragkit.answer.refusal import is_abstention
 from ragkit.answer.verify import verify_answer
 from ragkit.errors import RagkitError, StreamInterruptedError
 from ragkit.protocols import AnswerCache, Generator

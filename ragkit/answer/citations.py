@@ -7,9 +7,9 @@ import re
 from pathlib import PurePath
 from typing import Sequence
 
-from ragkit.answer.text import content_words, names, number_mentions, split_sentences, strip_list_marker
 from ragkit.answer.citation_markers import parse_citations
 from ragkit.answer.refusal import is_abstention
+from ragkit.answer.text import content_words, names, number_mentions, split_sentences, strip_list_marker
 from ragkit.answer.types import AnswerSentence, CitationRef
 from ragkit.types import Chunk
 

@@ -7,19 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from ragkit.answer.text import QUESTION_WORDS, content_stems, names, split_sentences, stem_words, stems_match
+from ragkit.answer.text import QUESTION_WORDS, content_stems, coverage, names, split_sentences, stem_words
 from ragkit.types import ScoredChunk
 
+
 # ---- evidence features ----------------------------------------------------------------------------
-def _coverage(q_stems: list[str], stems: set[str]) -> float:
-    if not q_stems:
-        return 1.0
-    got = 0.0
-    for t in q_stems:
-        got += max((stems_match(t, s) for s in stems), default=0.0) if t not in stems else 1.0
-    return got / len(q_stems)
-
-
 def evidence_features(question: str, candidates: Sequence[ScoredChunk]) -> dict[str, float]:
     """Raw evidence features for abstention, for a reranked (or fused) candidate list.
 
@@ -50,16 +42,16 @@ def evidence_features(question: str, candidates: Sequence[ScoredChunk]) -> dict[
                 top2 = sorted(vals, reverse=True)[:2]
                 feats["rerank_margin"] = float(top2[0] - top2[1])
     chunk_stems = [_chunk_stems(c) for c in candidates[:5]]
-    feats["overlap_top1"] = _coverage(q_stems, chunk_stems[0])
-    feats["overlap_top3"] = _coverage(q_stems, set().union(*chunk_stems[:3]))
-    feats["overlap_best"] = max(_coverage(q_stems, s) for s in chunk_stems)
+    feats["overlap_top1"] = coverage(q_stems, chunk_stems[0])
+    feats["overlap_top3"] = coverage(q_stems, set().union(*chunk_stems[:3]))
+    feats["overlap_best"] = max(coverage(q_stems, s) for s in chunk_stems)
     best_sentence = best_window = 0.0
     for c in candidates[:3]:
         title = set(content_stems(c.chunk.title or ""))
         sents = [set(content_stems(s.text)) for s in split_sentences(c.chunk.text)]
         for i, st in enumerate(sents):
-            best_sentence = max(best_sentence, _coverage(q_stems, st))
-            best_window = max(best_window, _coverage(q_stems, st.union(title, *sents[i + 1:i + 2])))
+            best_sentence = max(best_sentence, coverage(q_stems, st))
+            best_window = max(best_window, coverage(q_stems, st.union(title, *sents[i + 1:i + 2])))
     feats["sentence_overlap"] = best_sentence
     feats["window_overlap"] = best_window
     q_names = list(dict.fromkeys(names(question)))

@@ -24,11 +24,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ragkit.answer.refusal import ABSTAIN_TEXT
 from ragkit.answer.context import citation_label
 from ragkit.answer.injection import split_instructions
+from ragkit.answer.refusal import ABSTAIN_TEXT
 from ragkit.answer.text import QUESTION_WORDS, content_stems, names, number_mentions, stems_match
 from ragkit.answer.types import ExtractedSentence, ExtractiveResult
+from ragkit.text.questions import answer_type as question_type
 from ragkit.types import Chunk, ScoredChunk
 
 EmbedFn = Callable[[list[str]], np.ndarray]
@@ -41,17 +42,6 @@ FOLLOW_RATIO = 0.8  # a further sentence needs this share of the best score
 OTHER_CHUNK_RATIO = 0.9  # ... and this share when it comes from another chunk than the best
 REDUNDANCY = 0.5  # stem Jaccard above which a sentence repeats one already chosen
 
-_NUMBER_Q = re.compile(
-    r"\bhow (many|much|long|old|far|big|large|tall|high|deep|wide|heavy|fast|often)\b|"
-    r"\bwhat (percentage|percent|proportion|number|amount|size|age|population|share)\b",
-    re.IGNORECASE,
-)
-_DATE_Q = re.compile(
-    r"^\s*when\b|\bwhen (did|was|were|is|does|do|will)\b|\b(what|which|in what|in which) (year|date|decade|century|month|day|era|period)\b",
-    re.IGNORECASE,
-)
-_WHO_Q = re.compile(r"\bwho(m|se)?\b|\bwhat (person|company|organization|team|group)\b", re.IGNORECASE)
-_WHERE_Q = re.compile(r"\bwhere\b|\b(what|which) (city|country|state|place|region|location|town|continent)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
 _MONTH = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december|century|centuries)\b",
@@ -67,19 +57,6 @@ class _Cand:
     start: int
     end: int
     stems: tuple[str, ...]
-
-
-def question_type(question: str) -> str:
-    """"number", "date", "person", "place" or "other", from cue words."""
-    if _DATE_Q.search(question):
-        return "date"
-    if _NUMBER_Q.search(question):
-        return "number"
-    if _WHO_Q.search(question):
-        return "person"
-    if _WHERE_Q.search(question):
-        return "place"
-    return "other"
 
 
 def _candidates(chunks: Sequence[ScoredChunk | Chunk], max_chunks: int) -> list[_Cand]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Sequence
 
-from ragkit.answer.refusal import ABSTAIN_TEXT
 from ragkit.answer.context import assemble_context
+from ragkit.answer.refusal import ABSTAIN_TEXT
 from ragkit.answer.types import Prompt
 from ragkit.errors import ConfigError
 from ragkit.models.tokens import encoding_for_model

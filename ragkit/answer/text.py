@@ -5,6 +5,7 @@ numbers and names. Pure functions over strings; no corpus state.
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from ragkit.text.sentences import Sentence, sentences  # noqa: F401  (Sentence re-exported)
 from ragkit.text.stem import stemmer
@@ -68,6 +69,17 @@ def content_stems(text: str, *, drop: frozenset[str] = frozenset()) -> list[str]
     """Snowball stems of `content_words`, in order (duplicates kept)."""
     cw = content_words(text, drop=drop)
     return stem_words(cw) if cw else []
+
+
+def coverage(terms: "Sequence[str]", stems: "set[str] | frozenset[str]") -> float:
+    """Share of `terms` (stems) found among `stems`, a near match (`stems_match`) counting 0.8;
+    1.0 when there are no terms. The overlap behind verification support and the evidence gate."""
+    if not terms:
+        return 1.0
+    got = 0.0
+    for t in terms:
+        got += 1.0 if t in stems else max((stems_match(t, s) for s in stems), default=0.0)
+    return got / len(terms)
 
 
 def stems_match(a: str, b: str) -> float:

@@ -27,18 +27,18 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ragkit.answer.refusal import ABSTAIN_TEXT, is_abstention
 from ragkit.answer.citations import is_claim, resolve_citation, split_answer
 from ragkit.answer.injection import instruction_only_stems, split_instructions
+from ragkit.answer.refusal import ABSTAIN_TEXT, is_abstention
 from ragkit.answer.text import (
     Sentence,
     claim_numbers,
     content_stems,
     content_words,
+    coverage,
     names,
     number_forms,
     stem_words,
-    stems_match,
     words,
 )
 from ragkit.answer.types import Citation, SentenceCheck, SupportResult, VerifiedAnswer
@@ -82,18 +82,6 @@ def prepare_evidence(passage: str, title: str | None = None, split: Sequence[tup
     )
 
 
-def _coverage(claim_stems: Sequence[str], stems: frozenset[str] | set[str]) -> float:
-    if not claim_stems:
-        return 1.0
-    got = 0.0
-    for t in claim_stems:
-        if t in stems:
-            got += 1.0
-        else:
-            got += max((stems_match(t, s) for s in stems), default=0.0)
-    return got / len(claim_stems)
-
-
 def _missing_names(claim: str, ev: Evidence) -> tuple[str, ...]:
     missing = []
     all_stems = set(ev.title_stems).union(*ev.stems) if ev.stems else set(ev.title_stems)
@@ -121,11 +109,11 @@ def support_against(
     c_stems = list(dict.fromkeys(content_stems(claim)))
     if not ev.sentences:
         return SupportResult(0.0, 0.0, None, _missing_numbers(claim, ev), _missing_names(claim, ev), "", 0, 0)
-    per_sentence = [_coverage(c_stems, st | ev.title_stems) for st in ev.stems]
+    per_sentence = [coverage(c_stems, st | ev.title_stems) for st in ev.stems]
     lexical = 0.0
     for i in range(len(ev.sentences)):
         window = set(ev.title_stems).union(*ev.stems[i:i + WINDOW])
-        lexical = max(lexical, _coverage(c_stems, window))
+        lexical = max(lexical, coverage(c_stems, window))
     sims = None
     emb = None
     if claim_vec is not None and sentence_vecs is not None and len(sentence_vecs):

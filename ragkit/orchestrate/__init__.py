@@ -8,7 +8,7 @@ from ragkit.orchestrate.clock import Clock, ManualClock, SystemClock
 from ragkit.orchestrate.gateway import AttemptRecord, Gateway, GatewayResult
 from ragkit.orchestrate.ledger import Ledger, LedgerRow
 from ragkit.orchestrate.retry import RetryPolicy
-from ragkit.orchestrate.router import RoutingDecision, RoutingFeatures, VerificationResult, VerifyFn
+from ragkit.orchestrate.router import RoutingDecision, RoutingFeatures, VerificationResult
 from ragkit.orchestrate.wiring import build_gateway, build_semantic_cache, configured_routes
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "SemanticLookup",
     "SystemClock",
     "VerificationResult",
-    "VerifyFn",
     "build_gateway",
     "build_semantic_cache",
     "configured_routes",

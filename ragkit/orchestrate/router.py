@@ -12,23 +12,11 @@ Every decision carries its reason. The functions here are pure.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
 from ragkit.config.orchestrate import RoutingConfig
-from ragkit.types import Completion
-
-ABSTAIN_PHRASE = "I don't have enough information."
-_ABSTAIN = re.compile(
-    r"\b(i (do not|don't|dont) have enough information|not enough information|i (do not|don't) know|"
-    r"cannot answer|can't answer|unable to answer|no (relevant )?information (is )?(provided|available))\b",
-    re.I,
-)
-_COMPARISON = re.compile(r"\b(compare|comparison|differen(ce|t)|versus|vs\.?|better than|worse than|contrast)\b", re.I)
-_REASONING = re.compile(r"\b(why|how (does|do|did|can|could|would)|explain|reason|implications?|cause[sd]?)\b", re.I)
-_LIST = re.compile(r"\b(list|enumerate|which (are|were)|what are)\b", re.I)
-_SUMMARY = re.compile(r"\b(summari[sz]e|summary|overview)\b", re.I)
+from ragkit.text.questions import task_type as classify_query
 
 
 @dataclass(frozen=True)
@@ -62,7 +50,6 @@ class VerificationResult:
     abstained: bool = False
 
 
-VerifyFn = Callable[[Completion], VerificationResult]
 
 
 @dataclass(frozen=True)
@@ -78,29 +65,6 @@ class RoutingDecision:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
-
-
-def classify_query(text: str) -> str:
-    """comparison | reasoning | summary | list | factoid - a cheap lexical guess. Pure."""
-    if _COMPARISON.search(text):
-        return "comparison"
-    if _SUMMARY.search(text):
-        return "summary"
-    if _REASONING.search(text):
-        return "reasoning"
-    if _LIST.search(text):
-        return "list"
-    return "factoid"
-
-
-def looks_abstained(text: str) -> bool:
-    """The default abstention detector when no verification hook is given."""
-    return bool(_ABSTAIN.search(text or "")) or not (text or "").strip()
-
-
-def default_verification(completion: Completion) -> VerificationResult:
-    abstained = looks_abstained(completion.text)
-    return VerificationResult(ok=True, reason="abstained" if abstained else "not verified", abstained=abstained)
 
 
 def policy_route(features: RoutingFeatures | None, cfg: RoutingConfig) -> tuple[str, str]:

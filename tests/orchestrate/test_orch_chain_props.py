@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ragkit.config.orchestrate import RoutingConfig
 from ragkit.errors import (
     AllModelsFailedError,
     AuthenticationError,

@@ -10,7 +10,6 @@ from ragkit.orchestrate.router import (
     VerificationResult,
     cascade_escalation,
     classify_query,
-    looks_abstained,
     policy_route,
 )
 
@@ -58,12 +57,6 @@ def test_features_from_query_and_scores():
 ])
 def test_classify_query(text, kind):
     assert classify_query(text) == kind
-
-
-def test_abstention_detector():
-    assert looks_abstained("I don't have enough information.")
-    assert looks_abstained("  ")
-    assert not looks_abstained("Paris is the capital [Source: a.md]")
 
 
 def test_routing_accepts_a_bare_mode_string():
