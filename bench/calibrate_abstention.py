@@ -17,7 +17,7 @@ Calibration set: a seeded sample of the answerable questions of the ingested art
 answer) and of the questions of the articles NOT ingested (out of corpus: should abstain). Each
 question is retrieved as `RAG.ask` retrieves it when a dense threshold is set (batched, each
 candidate labelled with its dense and sparse branch scores), its candidates go through
-`evidence_features`, and `ragkit.answer.calibrate.calibrate` picks the rule (per-feature
+`evidence_features`, and `bench/abstention_calibration.py` `calibrate` picks the rule (per-feature
 minimums, or a minimum on a weighted sum of features) that abstains on the most out-of-corpus
 questions while wrongly abstaining on at most target - margin of the answerable ones. SQuAD's
 in-corpus unanswerable questions are reported, not calibrated on.
@@ -50,9 +50,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from ragkit.answer.evidence_gate import evidence_features  # noqa: E402
-from ragkit.answer.calibrate import CONFIG_FIELDS, SCORE_KEYS, Calibration, calibrate  # noqa: E402
+from abstention_calibration import CONFIG_FIELDS, SCORE_KEYS, Calibration, calibrate  # noqa: E402
 from ragkit.config.app import EVIDENCE_FEATURES  # noqa: E402
 from ragkit.evals.items import sample  # noqa: E402
 from ragkit.evals.squad import load_squad, squad_items, write_corpus  # noqa: E402
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--target", type=float, default=0.06, help="most answerable questions abstained on")
     ap.add_argument("--margin", type=float, default=0.02)
     ap.add_argument("--max-features", type=int, default=3, help="most minimums in one rule")
-    ap.add_argument("--families", default="minimums,score", help="rule families to fit (ragkit.answer.calibrate)")
+    ap.add_argument("--families", default="minimums,score", help="rule families to fit (bench/abstention_calibration.py)")
     ap.add_argument("--score-features", default=",".join(SCORE_KEYS),
                     help="features the weighted score may add to its anchor (dense_top; rerank_top with --reranker)")
     ap.add_argument("--reranker", help="a CrossEncoder path, or 'scifact' for ../shared/models/scifact-minilm-ce")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from ragkit.answer.text import QUESTION_WORDS, content_stems, coverage, names, split_sentences, stem_words
+from ragkit.config.abstention import MINIMUM_CHECKS, WEIGHTED_CHECK_KEY
 from ragkit.types import ScoredChunk
 
 
@@ -106,39 +107,21 @@ class AbstentionThresholds:
     @classmethod
     def from_config(cls, cfg) -> "AbstentionThresholds":
         """From an AnswerConfig (ragkit.config.app)."""
-        return cls(
-            min_rerank=cfg.abstain_min_rerank,
-            min_fused=cfg.abstain_min_fused,
-            min_dense=cfg.abstain_min_dense,
-            min_overlap=cfg.abstain_min_overlap,
-            min_window_overlap=cfg.abstain_min_window_overlap,
-            min_name_overlap=cfg.abstain_min_name_overlap,
-            min_evidence=cfg.abstain_min_evidence,
-            evidence_weights=tuple(sorted(cfg.abstain_evidence_weights.items())),
-        )
+        return cls(**{c.name: getattr(cfg, c.config_key) for c in MINIMUM_CHECKS},
+                   min_evidence=getattr(cfg, WEIGHTED_CHECK_KEY),
+                   evidence_weights=tuple(sorted(cfg.abstain_evidence_weights.items())))
 
     def uses(self, key: str) -> bool:
         """Does any active check read this feature?"""
         if self.min_evidence is not None and any(k == key and w != 0 for k, w in self.evidence_weights):
             return True
-        return any(getattr(self, attr) is not None and k == key for attr, k, _, _ in _CHECKS)
+        return any(getattr(self, c.name) is not None and c.feature == key for c in MINIMUM_CHECKS)
 
 
 def needs_branch_scores(thresholds: AbstentionThresholds) -> bool:
     """True when a check reads the dense or sparse branch score of the candidates, which a hybrid
     search labels only when asked (`Retriever.search(..., branch_scores=True)`)."""
     return thresholds.uses("dense_top") or thresholds.uses("sparse_top")
-
-
-_CHECKS = (
-    ("min_rerank", "rerank_top", "top reranker score", "answer.abstain_min_rerank"),
-    ("min_fused", "fused_top", "top fused score", "answer.abstain_min_fused"),
-    ("min_dense", "dense_top", "top dense similarity", "answer.abstain_min_dense"),
-    ("min_overlap", "overlap_top3", "share of question terms found in the top chunks", "answer.abstain_min_overlap"),
-    ("min_window_overlap", "window_overlap", "best share of question terms in two consecutive sentences",
-     "answer.abstain_min_window_overlap"),
-    ("min_name_overlap", "name_overlap", "share of question names found in the top chunks", "answer.abstain_min_name_overlap"),
-)
 
 
 def should_abstain(
@@ -152,16 +135,22 @@ def should_abstain(
     if not candidates:
         return True, "retrieval returned no candidates"
     feats = features if features is not None else evidence_features(question, candidates)
-    for attr, key, label, cfg_key in _CHECKS:
-        limit = getattr(thresholds, attr)
-        if limit is None or key not in feats:
+    return abstain_reason(feats, thresholds)
+
+
+def abstain_reason(feats: Mapping[str, float], thresholds: AbstentionThresholds) -> tuple[bool, str]:
+    """The rule itself, on computed features: the first per-feature minimum that fails, then the
+    weighted evidence score (the calibration applies this same function)."""
+    for c in MINIMUM_CHECKS:
+        limit = getattr(thresholds, c.name)
+        if limit is None or c.feature not in feats:
             continue
-        if feats[key] < limit:
-            return True, f"{label} {feats[key]:.3f} is below the threshold {limit:.3f} ({cfg_key})"
+        if feats[c.feature] < limit:
+            return True, f"{c.label} {feats[c.feature]:.3f} is below the threshold {limit:.3f} ({c.path})"
     if thresholds.min_evidence is not None and thresholds.evidence_weights:
         score = evidence_score(feats, thresholds.evidence_weights)
         if score is not None and score < thresholds.min_evidence:
             formula = " + ".join(f"{w:g}*{k}" for k, w in thresholds.evidence_weights if w)
             return True, (f"evidence score {score:.3f} ({formula}) is below the threshold "
-                          f"{thresholds.min_evidence:.3f} (answer.abstain_min_evidence)")
+                          f"{thresholds.min_evidence:.3f} (answer.{WEIGHTED_CHECK_KEY})")
     return False, ""

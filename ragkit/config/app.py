@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from ragkit.config.abstention import EVIDENCE_FEATURES
 from ragkit.config.base import Section
 
-# the features ragkit.answer.evidence_gate.evidence_features computes (abstain_evidence_weights keys)
-EVIDENCE_FEATURES = (
-    "score_top", "score_margin", "rerank_top", "rerank_margin", "fused_top", "dense_top", "sparse_top",
-    "overlap_top1", "overlap_top3", "overlap_best", "sentence_overlap", "window_overlap", "name_overlap",
-)
+__all__ = ["EVIDENCE_FEATURES", "AnswerConfig"]
 
 
 class AnswerConfig(Section):

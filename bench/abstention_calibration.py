@@ -29,17 +29,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ragkit.answer.evidence_gate import evidence_score
+from ragkit.answer.evidence_gate import AbstentionThresholds, abstain_reason, evidence_score
+from ragkit.config.abstention import MINIMUM_CHECKS
 
 # feature key -> the AnswerConfig field holding its minimum (ragkit.config.app)
-CONFIG_FIELDS: dict[str, str] = {
-    "rerank_top": "abstain_min_rerank",
-    "fused_top": "abstain_min_fused",
-    "dense_top": "abstain_min_dense",
-    "overlap_top3": "abstain_min_overlap",
-    "window_overlap": "abstain_min_window_overlap",
-    "name_overlap": "abstain_min_name_overlap",
-}
+CONFIG_FIELDS: dict[str, str] = {c.feature: c.config_key for c in MINIMUM_CHECKS}  # feature -> config key
 SCORE_KEYS = ("dense_top", "window_overlap", "overlap_top3", "name_overlap", "sentence_overlap")
 WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
 
@@ -94,16 +88,12 @@ def _empty(features: Sequence[Mapping[str, float]]) -> np.ndarray:
 
 def abstains(features: Sequence[Mapping[str, float]], thresholds: Mapping[str, float],
              weights: Mapping[str, float] | None = None, min_evidence: float | None = None) -> np.ndarray:
-    """Which questions these minimums (and weighted-score minimum) abstain on (bool array)."""
-    keys = sorted(thresholds)
-    x = feature_matrix(features, keys)
-    limits = np.array([thresholds[k] for k in keys], dtype=np.float64)
-    hit = (x < limits).any(axis=1) if keys else np.zeros(len(features), dtype=bool)
-    if min_evidence is not None and weights:
-        pairs = sorted(weights.items())
-        for i, f in enumerate(features):
-            score = evidence_score(f, pairs)
-            hit[i] |= score is not None and score < min_evidence
+    """Which questions these minimums (and weighted-score minimum) abstain on (bool array): the
+    evidence gate's own rule (`abstain_reason`) applied to each question's features."""
+    by_feature = {c.feature: c.name for c in MINIMUM_CHECKS}
+    rule = AbstentionThresholds(**{by_feature[k]: v for k, v in thresholds.items()}, min_evidence=min_evidence,
+                                evidence_weights=tuple(sorted((weights or {}).items())))
+    hit = np.array([abstain_reason(f, rule)[0] for f in features], dtype=bool)
     return hit | _empty(features)
 
 

@@ -4,10 +4,17 @@ and the invariants of the search (bound held, deterministic, order-free, same de
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+if str(BENCH) not in sys.path:
+    sys.path.insert(0, str(BENCH))
 
 from ragkit.answer.evidence_gate import (
     AbstentionThresholds,
@@ -16,7 +23,7 @@ from ragkit.answer.evidence_gate import (
     needs_branch_scores,
     should_abstain,
 )
-from ragkit.answer.calibrate import CONFIG_FIELDS, abstains, calibrate, max_threshold, rates, round_down
+from abstention_calibration import CONFIG_FIELDS, abstains, calibrate, max_threshold, rates, round_down  # noqa: E402
 from ragkit.config.app import EVIDENCE_FEATURES, AnswerConfig
 from tests.answer.helpers import make_chunk, scored
 
@@ -232,3 +239,15 @@ def test_bound_holds_and_result_is_order_free(rows, target, margin, rnd):
     again = calibrate([f for f, _ in shuffled], [lab for _, lab in shuffled], target=target, margin=margin,
                       max_features=2, weight_grid=(0.0, 0.5, 1.0))
     assert (again.thresholds, again.weights, again.min_evidence) == (cal.thresholds, cal.weights, cal.min_evidence)
+
+
+def test_the_gate_checks_and_the_config_fields_are_one_declaration():
+    from ragkit.config.abstention import EVIDENCE_FEATURES, MINIMUM_CHECKS, WEIGHTED_CHECK_KEY
+
+    fields = set(AnswerConfig.model_fields)
+    assert {c.config_key for c in MINIMUM_CHECKS} | {WEIGHTED_CHECK_KEY} <= fields
+    assert {f for f in fields if f.startswith("abstain_min_")} == {c.config_key for c in MINIMUM_CHECKS} | {
+        WEIGHTED_CHECK_KEY}
+    assert {c.feature for c in MINIMUM_CHECKS} <= set(EVIDENCE_FEATURES)
+    th = AbstentionThresholds.from_config(AnswerConfig(abstain_min_rerank=0.3, abstain_min_evidence=None))
+    assert th.min_rerank == 0.3 and th.uses("rerank_top")
