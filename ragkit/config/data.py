@@ -77,7 +77,7 @@ class StoreConfig(Section):
 
 class RetrievalConfig(Section):
     mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
-    top_k: int = Field(10, ge=1)
+    top_k: int = Field(10, ge=1)  # results of a search that gives no top_k, when reranking is off
     candidates: int = Field(100, ge=1)  # per branch, before fusion
     fusion: Literal["rrf", "dbsf", "weighted"] = "dbsf"  # measured best on SciFact (bench/retrieval.py)
     rrf_k: int = Field(60, ge=1)
@@ -88,9 +88,11 @@ class RetrievalConfig(Section):
 
 
 class RerankConfig(Section):
-    enabled: bool = True
-    model: str = "cross-encoder/ms-marco-MiniLM-L-6-v2"  # id or local directory
-    top_n: int = Field(3, ge=1)
+    # auto: rerank only when the weights of `model` are present (said once when they are not);
+    # true: rerank, and say on every search when the weights are missing; false: never
+    enabled: bool | Literal["auto"] = "auto"
+    model: str = "cross-encoder/ms-marco-MiniLM-L-6-v2"  # hub id (already in the Hugging Face cache) or local directory
+    top_n: int = Field(3, ge=1)  # the answer's context: results of a search that gives no top_k
     candidates: int = Field(10, ge=1)  # how many first-stage results go in
     combine: Literal["rrf", "replace", "weighted"] = "rrf"
     rrf_k: int = Field(60, ge=1)
@@ -99,3 +101,13 @@ class RerankConfig(Section):
     max_length: int | None = Field(None, ge=8)  # default: the model's own window
     precision: Precision = "auto"  # as embedder.precision
     required: bool = False  # missing weights: error instead of continuing without reranking
+
+    @field_validator("enabled", mode="before")
+    @classmethod
+    def _enabled_value(cls, v):
+        words = {"true": True, "false": False, "auto": "auto"}
+        if isinstance(v, str) and v.strip().lower() in words:
+            return words[v.strip().lower()]
+        if isinstance(v, bool):
+            return v
+        raise ValueError("must be true, false or auto")

@@ -13,6 +13,7 @@ from ragkit.evals.items import EvalItem
 from ragkit.evals.metrics import bootstrap_ci, paired_bootstrap_diff, per_query_metrics
 from ragkit.evals.observations import AnswerObs, Caps, ChunkObs, SearchObs
 from ragkit.evals.results import CheckResult, Measured, finalize
+from ragkit.retrieve.rerank import NO_WEIGHTS
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,8 @@ def check_rerank(items: Sequence[EvalItem], searches: Sequence[SearchObs], boot:
         return finalize("rerank", {}, thresholds, skip_reason="no query has gold sources")
     if not any(s.reranked for s in judged.values()):
         notes = sorted({s.rerank_note for s in judged.values() if s.rerank_note})
-        why = notes[0] if notes else "reranking is disabled in the pipeline config"
-        return finalize("rerank", {}, thresholds, skip_reason=f"no query was reranked: {why}")
+        return finalize("rerank", {}, thresholds, {"rerank_note": notes[0] if notes else None},
+                        skip_reason=_not_reranked_reason(notes))
     qids = sorted(qrels)
     with_rr = per_query_metrics({q: judged[q].final for q in qids}, qrels, ks=(10,), metrics=("ndcg", "mrr", "recall"))
     without = per_query_metrics({q: judged[q].first_stage for q in qids}, qrels, ks=(10,),
@@ -182,3 +183,12 @@ def check_rerank(items: Sequence[EvalItem], searches: Sequence[SearchObs], boot:
             values["ndcg@10_with"] = mean_ci(a, boot)
             values["ndcg@10_without"] = mean_ci(b, boot)
     return finalize("rerank", values, thresholds, details)
+
+
+def _not_reranked_reason(notes: Sequence[str]) -> str:
+    """Why check 4 measured nothing, in the "not measured: ..." shape of the other checks."""
+    if any(NO_WEIGHTS in n for n in notes):
+        return f"not measured: {NO_WEIGHTS} (set rerank.model to a local CrossEncoder directory)"
+    if notes:
+        return f"not measured: no query was reranked: {notes[0]}"
+    return "not measured: reranking is disabled in the pipeline config (rerank.enabled: false)"

@@ -2,13 +2,13 @@
 
 The constructor is cheap; the weights (and torch) load on the first `rerank`. The model is any
 sentence-transformers CrossEncoder: a local directory, or a hub id that must already be in the
-Hugging Face cache — loading never touches the network, so a missing model fails at once
-instead of hanging on retries.
+Hugging Face cache — loading never touches the network. Whether the weights are there is looked
+up first, without importing torch: missing weights cost nothing.
 
-When the weights cannot be loaded, `rerank` logs one warning that says so, names the config key
-`rerank.model` and the ways to provide weights, and returns the first-stage order cut to top_n
-(`available` is then False and `last_error` holds the message); with `required=True` it raises
-`ModelLoadError` with that message instead.
+When the weights cannot be loaded, `available` is False, `last_error` holds one line that says
+why and names the config key `rerank.model`, and `rerank` returns the first-stage order cut to
+top_n; with `required=True` it raises `ModelLoadError` with that line instead. Nothing is logged:
+the retriever puts the line in its result's `rerank_note`, the one place it is said.
 
 Final order (`combine`):
   rrf      — reciprocal rank fusion of the reranker's ranking and the first-stage ranking (default)
@@ -46,24 +46,44 @@ Combine = Literal["rrf", "replace", "weighted"]
 _COMBINES = ("rrf", "replace", "weighted")
 
 
+NO_WEIGHTS = "no reranker weights"  # how every message about absent weights starts
+
+
+class WeightsAbsent(Exception):
+    """No weights where `rerank.model` points (found out without importing torch)."""
+
+
 def _looks_like_path(model: str) -> bool:
     return model.startswith(("/", "./", "../", "~", ".\\")) or (len(model) > 2 and model[1] == ":") or model == "."
 
 
-def weights_missing_message(model: str, reason: str, required: bool) -> str:
-    """The one message for unloadable reranker weights: what failed, the config key, the remedies."""
-    tail = (
-        "rerank.required is true, so this is an error."
-        if required
-        else "Continuing WITHOUT reranking: results keep the first-stage order."
-    )
-    return (
-        f"The reranker weights for {model!r} could not be loaded ({reason}). "
-        "Set the config key `rerank.model` to a local directory holding a sentence-transformers "
-        f"CrossEncoder, or pre-download {model!r} into the Hugging Face cache (e.g. "
-        f"`huggingface-cli download {model}` where the hub is reachable, then copy the cache), "
-        "or set `rerank.enabled: false` to turn reranking off. " + tail
-    )
+def weights_message(model: str, reason: str, absent: bool) -> str:
+    """The one line for unloadable reranker weights: what failed, and the config key that fixes it."""
+    what = f"{NO_WEIGHTS} for {model!r}" if absent else f"the reranker weights for {model!r} could not be loaded"
+    return f"{what} ({reason}); set rerank.model to a local CrossEncoder directory"
+
+
+def locate_weights(model: str, cache_folder: str | None = None) -> str:
+    """What to hand to `CrossEncoder`: the local directory, or the hub id when the Hugging Face
+    cache holds it. Raises WeightsAbsent (saying what is missing) otherwise. Imports no torch."""
+    local = Path(model).expanduser()
+    if local.exists():
+        if not local.is_dir():
+            raise WeightsAbsent(f"{local} is a file, not a model directory")
+        if not (local / "config.json").is_file():
+            raise WeightsAbsent(f"{local} holds no config.json")
+        return str(local)
+    if _looks_like_path(model):
+        raise WeightsAbsent(f"no such directory: {local}")
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        found = try_to_load_from_cache(model, "config.json", cache_dir=cache_folder)
+    except Exception:  # not a valid repo id (HFValidationError) nor a path
+        raise WeightsAbsent("not a local directory nor a Hugging Face model id") from None
+    if not isinstance(found, str):
+        raise WeightsAbsent("not in the Hugging Face cache")
+    return model
 
 
 class CrossEncoderReranker:
@@ -120,57 +140,38 @@ class CrossEncoderReranker:
 
     # ---- loading --------------------------------------------------------------------------------
     def load(self) -> Any | None:
-        """The loaded CrossEncoder, or None when the weights are unavailable (warned once).
+        """The loaded CrossEncoder, or None when the weights are unavailable (`last_error` says why).
 
         Raises ModelLoadError instead when `required`. A failure is remembered: later calls do not
-        retry (and do not warn again) until `close()`.
+        retry until `close()`.
         """
         with self._lock:
             if self.status == "ready":
                 return self._model
             if self.status == "unavailable":
                 if self.required:
-                    raise ModelLoadError(self.last_error or "reranker unavailable")
+                    raise ModelLoadError(self._required_message())
                 return None
             try:
                 self._model = self._load_cross_encoder()
                 self.status = "ready"
                 self.last_error = None
                 return self._model
-            except Exception as exc:  # any failure to load is "weights unavailable"
-                reason = self._reason(exc)
-                self.status = "unavailable"
-                self.last_error = weights_missing_message(self.model_name, reason, self.required)
-                if self.required:
-                    raise ModelLoadError(self.last_error) from None
-                log.warning(self.last_error)
-                return None
+            except WeightsAbsent as exc:
+                self.last_error = weights_message(self.model_name, str(exc), absent=True)
+            except Exception as exc:  # present, but they do not load
+                self.last_error = weights_message(self.model_name, _first_line(exc), absent=False)
+            self.status = "unavailable"
+            log.debug(self.last_error)
+            if self.required:
+                raise ModelLoadError(self._required_message()) from None
+            return None
 
-    def _reason(self, exc: Exception) -> str:
-        first_line = str(exc).splitlines()[0] if str(exc) else ""
-        from_hub = not Path(self.model_name).expanduser().exists()
-        if from_hub and isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
-            try:
-                from huggingface_hub.constants import HF_HUB_CACHE
-
-                where = f" ({HF_HUB_CACHE})"
-            except Exception:
-                where = ""
-            return (
-                f"it is not a local directory and not in the Hugging Face cache{where}; "
-                "ragkit never downloads weights at run time"
-            )
-        return f"{type(exc).__name__}: {first_line}".rstrip(": ")
+    def _required_message(self) -> str:
+        return f"{self.last_error or 'reranker unavailable'}; rerank.required is true, so this is an error"
 
     def _load_cross_encoder(self):
-        spec = self.model_name
-        local = Path(spec).expanduser()
-        if local.exists():
-            spec = str(local)
-            if not local.is_dir():
-                raise FileNotFoundError(f"{local} is a file, not a model directory")
-        elif _looks_like_path(spec):
-            raise FileNotFoundError(f"no such directory: {local}")
+        spec = locate_weights(self.model_name, self.cache_folder)
         from sentence_transformers import CrossEncoder  # heavy: torch + transformers
 
         kwargs: dict[str, Any] = {"device": self.device, "local_files_only": True}
@@ -298,6 +299,11 @@ def _quiet_transformers():
     finally:
         if was_on:
             hf_logging.enable_progress_bar()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def _restamp(c: ScoredChunk, score: float, rank: int, extra: dict[str, float]) -> ScoredChunk:

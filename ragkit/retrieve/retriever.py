@@ -1,11 +1,23 @@
 """One retrieval call: embed the query, build its BM25 vector, hybrid search with filters in the
-store (prefetch + server-side fusion), then rerank. Times every stage."""
+store (prefetch + server-side fusion), then rerank. Times every stage.
+
+How many results: an explicit `top_k` is what the caller gets, reranked or not (the reranked
+candidates first, then the rest of the first stage in its order). Without one, the call is shaped
+as an answer's context (how `ask` searches): `top_n` chunks, by default `rerank.top_n` when
+reranking is configured (`rerank.enabled` true or auto) and `retrieval.top_k` when it is off.
+
+Whether to rerank (`rerank.enabled`, or the call's `rerank`): `auto` reranks when the reranker's
+weights are present and otherwise says so once per retriever, in the first result's
+`rerank_note`; `true` (or `rerank=True`) reranks, and when the weights are missing says so in
+every result's note; `false` never reranks.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
@@ -13,14 +25,16 @@ from ragkit.errors import ConfigError
 from ragkit.protocols import Embedder, Reranker, SparseEncoder, VectorStore
 from ragkit.types import ScoredChunk
 
+Plan = Literal["off", "auto-absent", "rerank"]
+
 
 @dataclass
 class RetrievalResult:
     query: str
-    candidates: list[ScoredChunk]  # first stage, fused, in rank order (up to top_k)
-    results: list[ScoredChunk]  # final: reranked top_n when a reranker ran, else the candidates
+    candidates: list[ScoredChunk]  # first stage, fused, in rank order (top_k, else retrieval.top_k)
+    results: list[ScoredChunk]  # final: top_k when given, else the context size (module docstring)
     reranked: bool = False
-    rerank_note: str | None = None  # why reranking did not happen, when it did not
+    rerank_note: str | None = None  # why reranking did not happen, when it did not (one line)
     timings: dict[str, float] = field(default_factory=dict)  # seconds: embed, search, rerank
     query_vector: np.ndarray | None = None  # the dense query embedding, when one was made
 
@@ -34,6 +48,7 @@ class Retriever:
         self.cfg = retrieval_cfg
         self.reranker = reranker
         self.rerank_cfg = rerank_cfg
+        self._absent_said = False  # auto without weights: said once, on the first result
 
     def search(
         self,
@@ -61,20 +76,22 @@ class Retriever:
         branch_scores: bool = False,
         fusion: str | None = None,
     ) -> list[RetrievalResult]:
-        """`branch_scores`: a hybrid search also labels each candidate with its "dense" and
+        """`top_k`: the results the caller gets; `top_n`: the context size when no top_k is given.
+        `branch_scores`: a hybrid search also labels each candidate with its "dense" and
         "sparse" branch scores (one more store query per branch; abstention thresholds use them).
         `fusion`: another of `retrieval.fusion`'s values for this call (benchmarks compare them)."""
         for name, value in (("top_k", top_k), ("top_n", top_n)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ConfigError(f"search: {name} must be >= 1 (got {value!r})")
         mode = mode or self.cfg.mode
-        use_rerank = self._rerank_wanted(rerank)
-        first_k = max(top_k or self.cfg.top_k, self.rerank_cfg.candidates if use_rerank else 0)
+        plan = self._plan(rerank)
+        k = top_k or self.cfg.top_k
+        n = top_k or top_n or (self.rerank_cfg.top_n if plan != "off" else self.cfg.top_k)
+        first_k = max(k, n, self.rerank_cfg.candidates if plan == "rerank" else 0)
         t0 = time.perf_counter()
         dense = embed_queries(self.embedder, queries) if mode in ("hybrid", "dense") else None
         sparse = [self.sparse.encode_query(q) for q in queries] if mode in ("hybrid", "sparse") else None
         t_embed = (time.perf_counter() - t0) / len(queries)
-        k = top_k or self.cfg.top_k
         t1 = time.perf_counter()
         all_hits = self.store.search_batch(
             None if dense is None else np.asarray(dense),
@@ -91,18 +108,39 @@ class Retriever:
         t_search = (time.perf_counter() - t1) / len(queries)
         out: list[RetrievalResult] = []
         for i, (q, hits) in enumerate(zip(queries, all_hits)):
-            res = RetrievalResult(q, hits[:k], hits[:k])
+            res = RetrievalResult(q, hits[:k], hits[:n])
             res.timings = {"embed": t_embed, "search": t_search}
             res.query_vector = None if dense is None else np.asarray(dense[i])
-            if use_rerank and hits:
+            if plan == "rerank" and hits:
                 t2 = time.perf_counter()
-                ranked = self.reranker.rerank(q, hits[: self.rerank_cfg.candidates], top_n or self.rerank_cfg.top_n)
+                head = hits[: self.rerank_cfg.candidates]
+                ranked = self.reranker.rerank(q, head, min(n, len(head)))
                 res.timings["rerank"] = time.perf_counter() - t2
-                res.results, res.reranked = ranked, self.reranker.available
+                res.results = ranked + _ranked_after(hits[len(head):n], len(ranked))
+                res.reranked = self.reranker.available
                 if not res.reranked:
-                    res.rerank_note = self.reranker.last_error or "reranker unavailable"
+                    why = "rerank=True was asked" if rerank else "rerank.enabled is true"
+                    res.rerank_note = (f"not reranked although {why}: {self._why_unavailable()}; "
+                                       "results keep the first-stage order")
+            elif plan == "auto-absent" and not self._absent_said:
+                self._absent_said = True
+                res.rerank_note = f"not reranked (rerank.enabled: auto): {self._why_unavailable()}"
             out.append(res)
         return out
+
+    def _plan(self, rerank: bool | None) -> Plan:
+        """"rerank": call the reranker; "auto-absent": auto, and the weights are missing; "off"."""
+        if self.reranker is None or self.rerank_cfg is None or rerank is False:
+            return "off"
+        enabled = self.rerank_cfg.enabled
+        if rerank is None and enabled is False:
+            return "off"
+        if rerank or enabled is True or self.rerank_cfg.required:  # required: missing weights are an error
+            return "rerank"
+        return "rerank" if self.reranker.available else "auto-absent"  # auto
+
+    def _why_unavailable(self) -> str:
+        return self.reranker.last_error or "the reranker is unavailable"
 
     def _exact(self) -> bool | None:
         """Brute-force dense search on collections up to `retrieval.exact_max_points`: exact
@@ -113,10 +151,10 @@ class Retriever:
             return None
         return True if self.store.points() <= limit else None
 
-    def _rerank_wanted(self, rerank: bool | None) -> bool:
-        if self.reranker is None or self.rerank_cfg is None:
-            return False
-        return self.rerank_cfg.enabled if rerank is None else rerank
+def _ranked_after(hits: Sequence[ScoredChunk], before: int) -> list[ScoredChunk]:
+    """First-stage hits placed after `before` reranked ones: their scores kept, ranks following on."""
+    return [h if h.rank == before + r else dataclasses.replace(h, rank=before + r)
+            for r, h in enumerate(hits, start=1)]
 
 
 def embed_queries(embedder: Embedder, queries: Sequence[str]) -> np.ndarray:

@@ -130,10 +130,37 @@ def test_rerank_lift_paired():
     assert r.metric("ndcg@10_delta").value == pytest.approx(delta)
     assert r.details["ndcg@10"]["with"] == pytest.approx(sum(with_rr) / 2)
     assert r.status == ("pass" if delta >= 0 else "fail")
-    for s in searches:
-        s.reranked, s.rerank_note = False, "weights missing"
-    skipped = check_rerank(items, searches, BOOT, {})
-    assert skipped.status == "skip" and "weights missing" in skipped.reason
+
+
+def _unreranked(searches, note: str | None):
+    for i, s in enumerate(searches):
+        s.reranked, s.rerank_note = False, note if i == 0 else None  # a note is said once
+    return searches
+
+
+def test_rerank_lift_without_weights_is_not_measured_and_says_why():
+    from ragkit.retrieve.rerank import NO_WEIGHTS
+
+    items, searches = _items_and_searches()
+    note = f"not reranked (rerank.enabled: auto): {NO_WEIGHTS} for 'x/y' (not in the Hugging Face cache); ..."
+    r = check_rerank(items, _unreranked(searches, note), BOOT, {})
+    assert r.status == "skip" and r.metrics == ()
+    assert r.reason.startswith("not measured: no reranker weights") and "rerank.model" in r.reason
+    assert "\n" not in r.reason and r.details["rerank_note"] == note
+    # a suite that sets a threshold on the lift fails, for the same stated reason
+    failed = check_rerank(items, searches, BOOT, th(**{"rerank.ndcg@10_delta": (">=", 0.0)}))
+    assert failed.status == "fail" and failed.reason == r.reason
+    assert failed.metric("ndcg@10_delta").value is None
+
+
+def test_rerank_lift_not_measured_when_off_or_when_the_weights_fail():
+    items, searches = _items_and_searches()
+    off = check_rerank(items, _unreranked(searches, None), BOOT, {})
+    assert off.status == "skip" and off.reason.startswith("not measured: reranking is disabled")
+    assert "rerank.enabled" in off.reason
+    broken = "not reranked (rerank.enabled: true): the reranker weights for '/m' could not be loaded (OSError: bad)"
+    r = check_rerank(items, _unreranked(searches, broken), BOOT, {})
+    assert r.status == "skip" and r.reason == "not measured: no query was reranked: " + broken
 
 
 # ---- 5-7. answers ----------------------------------------------------------------------------------------
