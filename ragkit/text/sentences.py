@@ -4,7 +4,8 @@ generator, verifier, abstention). Pure functions over strings.
 A sentence ends at `.`, `!`, `?` or an ellipsis (optionally followed by closing quotes or
 brackets) when whitespace and then a character that is not a lowercase letter follow, unless the
 word before a single `.` is a known abbreviation ("e.g.", "Dr.", "et al.", "Fig. 2", "U.S."); a
-capital is an initial only in a run of them ("J. R. R. Tolkien"; "vitamin A. It" is two sentences). Decimals ("3.5") never split because no whitespace follows the point. Blank
+capital is an initial in a run of them or after a name ("J. R. R. Tolkien", "Charles W. Eliot"; but
+"vitamin A. It" is two sentences). A spaced ellipsis (". . .") does not end a sentence. Decimals ("3.5") never split because no whitespace follows the point. Blank
 lines (paragraph breaks) always split; a single newline splits before a list item or a Markdown
 heading, after a heading line and after a line ending in ':'. Spans are trimmed of surrounding
 whitespace and together cover every non-whitespace character of the text.
@@ -70,6 +71,8 @@ def sentence_cuts(text: str) -> list[int]:
     cuts += [m.end() for m in _COLON_LINE.finditer(text)]
     for m in _END.finditer(text):
         nxt = m.end()
+        if nxt < len(text) and text[nxt] in ".…":  # a spaced ellipsis (". . .") goes on
+            continue
         if nxt >= len(text) or not text[nxt].islower() and not _is_abbreviation(text, m.start(), text[nxt]):
             cuts.append(nxt)
     return cuts
@@ -93,12 +96,12 @@ def _is_abbreviation(text: str, punct_at: int, next_char: str) -> bool:
 
 
 _INITIAL_NEXT = re.compile(r"\s+[A-Z]\.(?=\s)")
-_INITIAL_PREV = re.compile(r"(?:^|\s)[A-Z]\.\s+$")
+_INITIAL_PREV = re.compile(r"(?:(?:^|\s)[A-Z]\.|\b[A-Z][a-z]+)\s+$")  # an initial, or a name: "Charles W."
 
 
 def _in_initials(text: str, word_start: int, punct_at: int) -> bool:
-    """A capital letter with a dot, in a run of such initials ("J. R. R. Tolkien"); a lone one
-    ("vitamin A. It") ends its sentence."""
+    """A capital letter with a dot in a run of initials ("J. R. R. Tolkien") or after a name
+    ("Charles W. Eliot"); after a lowercase word ("vitamin A. It") it ends its sentence."""
     return bool(_INITIAL_NEXT.match(text, punct_at + 1) or _INITIAL_PREV.search(text[max(0, word_start - 8):word_start]))
 
 
