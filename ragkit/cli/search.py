@@ -42,7 +42,8 @@ def register(app: typer.Typer) -> None:
         config: Optional[Path] = ConfigOpt,
         mode: Optional[str] = typer.Option(None, "--mode", help="hybrid | dense | sparse"),
         filters: List[str] = typer.Option([], "--filter", "-f", help="e.g. source=guides/*.md, page=1..3, created>=2026-01-01"),
-        top_k: Optional[int] = typer.Option(None, "--top-k", "-k", min=1),
+        top_k: Optional[int] = typer.Option(None, "--top-k", "-k", min=1,
+                                            help="Results to show (default: retrieval.top_k)."),
         rerank: Optional[bool] = typer.Option(None, "--rerank/--no-rerank"),
         json_out: bool = typer.Option(False, "--json"),
     ) -> None:
@@ -57,7 +58,8 @@ def register(app: typer.Typer) -> None:
         try:
             spec = parse_filter_args(filters) if filters else None
             with RAG(cfg) as rag:
-                res = rag.search(query, filters=spec, top_k=top_k, mode=mode, rerank=rerank)
+                # a search shows retrieval.top_k results; rerank.top_n sizes an answer's context only
+                res = rag.search(query, filters=spec, top_k=top_k or cfg.retrieval.top_k, mode=mode, rerank=rerank)
         except RagkitError as exc:
             typer.echo(f"search failed: {plain(exc)}", err=True)
             raise typer.Exit(2)

@@ -1,4 +1,5 @@
-"""The checks as pure functions over hand-built observations, against hand-computed values."""
+"""The checks as pure functions over hand-built observations, against hand-computed values (and
+check 4's wording once end to end, through `ragkit eval`)."""
 
 from __future__ import annotations
 
@@ -161,6 +162,25 @@ def test_rerank_lift_not_measured_when_off_or_when_the_weights_fail():
     broken = "not reranked (rerank.enabled: true): the reranker weights for '/m' could not be loaded (OSError: bad)"
     r = check_rerank(items, _unreranked(searches, broken), BOOT, {})
     assert r.status == "skip" and r.reason == "not measured: no query was reranked: " + broken
+
+
+@pytest.mark.integration
+def test_ragkit_eval_prints_check_4_as_not_measured_without_weights(tiny):
+    """End to end: the default `rerank.enabled: auto` with weights no cache holds."""
+    import json
+
+    from tests.evals.conftest import run_cli, write_suite
+
+    suite = write_suite(tiny, name="no-weights", checks=["retrieval", "rerank"],
+                        config={"rerank": {"model": "ragkit-tests/no-such-cross-encoder"}})
+    out = tiny / "out-no-weights"
+    res = run_cli(str(suite), "--work-dir", str(tiny / "work-no-weights"), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    check = {c["id"]: c for c in json.loads((out / "report.json").read_text())["checks"]}["rerank"]
+    assert check["status"] == "skip"
+    assert check["reason"] == "not measured: no reranker weights (set rerank.model to a local CrossEncoder directory)"
+    assert "not measured: no" in res.output and "reranker weights" in res.output  # the table wraps it
+    assert "could not be loaded" not in res.output
 
 
 # ---- 5-7. answers ----------------------------------------------------------------------------------------
