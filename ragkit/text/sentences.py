@@ -102,7 +102,7 @@ _INITIAL_PREV = re.compile(r"(?:(?:^|\s)[A-Z]\.|\b[A-Z][a-z]+)\s+$")  # an initi
 def _in_initials(text: str, word_start: int, punct_at: int) -> bool:
     """A capital letter with a dot in a run of initials ("J. R. R. Tolkien") or after a name
     ("Charles W. Eliot"); after a lowercase word ("vitamin A. It") it ends its sentence."""
-    return bool(_INITIAL_NEXT.match(text, punct_at + 1) or _INITIAL_PREV.search(text[max(0, word_start - 8):word_start]))
+    return bool(_INITIAL_NEXT.match(text, punct_at + 1) or _INITIAL_PREV.search(text[max(0, word_start - 40):word_start]))
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:

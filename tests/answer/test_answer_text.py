@@ -80,3 +80,11 @@ def test_stems_match_grades_exact_and_prefix():
     assert stems_match("employe", "employ") == 0.8
     assert stems_match("intern", "interest") == 0.0
     assert stems_match("199012", "199013") == 0.0  # numbers never match by prefix
+
+
+def test_initials_after_a_name_and_spaced_ellipses_do_not_end_a_sentence():
+    text = ("Leaders: John Adams, Rutherford B. Hayes, Franklin D. Roosevelt and others. Take vitamin A. "
+            "It helps . . . a little. Done.")
+    got = [s.text for s in split_sentences(text)]
+    assert got == ["Leaders: John Adams, Rutherford B. Hayes, Franklin D. Roosevelt and others.", "Take vitamin A.",
+                   "It helps . . . a little.", "Done."]
