@@ -135,8 +135,9 @@ class RAG:
 
     def search(self, question: str, *, filters: Mapping[str, Any] | None = None, top_k: int | None = None,
                mode: str | None = None, rerank: bool | None = None):
-        return self.retriever.search(question, filters=dict(filters) if filters else None, top_k=top_k,
-                                     mode=mode, rerank=rerank)
+        """The `top_k` best chunks (default `retrieval.top_k`), reranked first when a reranker runs."""
+        return self.retriever.search(question, filters=dict(filters) if filters else None,
+                                     top_k=top_k or self.cfg.retrieval.top_k, mode=mode, rerank=rerank)
 
     def ask(self, question: str, *, filters: Mapping[str, Any] | None = None, top_k: int | None = None):
         """A grounded answer with verified citations, or "I don't have enough information."."""

@@ -107,3 +107,9 @@ def test_config_show_redacts(workdir: Path) -> None:
     r = ragkit("config", "show", "--json", cwd=workdir, env={"RAGKIT_STORE__URL": "https://u:pw123@h:6333"})
     assert r.returncode == 0, r.stderr
     assert "pw123" not in r.stdout and json.loads(r.stdout)["rerank"]["enabled"] is False
+
+
+def test_search_shows_retrieval_top_k_results_by_default(workdir: Path) -> None:
+    r = ragkit("search", "Which store backend scales out to a Qdrant server?", "--json", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)["results"]) == 10  # retrieval.top_k, with or without a reranker

@@ -88,7 +88,8 @@ def test_true_without_weights_says_so_on_every_search(rag_with):
     note = notes.pop()
     for words in ("rerank.enabled is true", "no reranker weights", "rerank.model", "first-stage order"):
         assert words in note
-    assert [len(r.results) for r in results] == [rag.cfg.rerank.top_n, 10, rag.cfg.rerank.top_n,
+    # RAG.search gives retrieval.top_k by default; the retriever's own default is the answer's top_n
+    assert [len(r.results) for r in results] == [rag.cfg.retrieval.top_k, 10, rag.cfg.rerank.top_n,
                                                  rag.cfg.rerank.top_n]
     rag.close()  # Qdrant Edge: one open store per index at a time
     strict = rag_with(enabled=True, model=MISSING_HUB_ID, required=True)
