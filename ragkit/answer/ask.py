@@ -243,7 +243,6 @@ def _generate(generator: Generator, request: GenerationRequest, stream: bool, ro
         else:
             return piece
     raise StreamInterruptedError(f"the {route} generator's stream ended without its answer")
-    yield  # pragma: no cover  (makes this a generator even when stream is False)
 
 
 def _route(routing: "RoutingConfig", features, has_large: bool, policy_route) -> tuple[str, str]:

@@ -4,17 +4,12 @@ and the invariants of the search (bound held, deterministic, order-free, same de
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
 
 from ragkit.answer.evidence_gate import (
     AbstentionThresholds,

@@ -4,7 +4,6 @@ collapse, dependency closure and machine facts. Hand-built inputs, no framework 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,6 @@ from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
 
 from compare_lib.corpus import (  # noqa: E402
     EDIT_MARK,
