@@ -4,8 +4,8 @@ pipeline: the benchmark's own functions (bench/retrieval.py) recompute it on the
 The equality holds query by query and for any corpus, so the test runs the shipped suite's
 pipeline (evals/scifact.yaml's config) on a seeded part of SciFact written to a temporary folder:
 30 of the 300 test claims, their relevant abstracts and 600 other abstracts (about 640 of the
-5,183; ingesting all of them took 405 s of a 13-minute suite on 2 cores, and 15 minutes on an
-AVX2-only CPU). Each claim is searched and reranked twice (eval, then bench). The full-corpus,
+5,183; ingesting all of them took about 8 minutes on 2 idle cores, 405 s of a 13-minute suite
+run). Each claim is searched and reranked twice (eval, then bench). The full-corpus,
 300-query figure is bench/retrieval.py's, and `ragkit eval evals/scifact.yaml` reports it.
 """
 
