@@ -7,12 +7,19 @@ Each candidate sentence is scored against the question:
             question bigrams found in order;
   type cue  a number for "how many/much", a year or month for "when/what year", a name not in
             the question for "who/where";
+  context   a question word found only in the sentence's context counts SECTION_WEIGHT: the
+            heading it stands under (the last heading line of the chunk before it, else the
+            chunk's section or document title), and for a list item the paragraph that leads into
+            the list; a clause that points elsewhere ("; see the deployment notes for ...") counts
+            for nothing, since it names a topic without saying anything about it;
   novelty   a sentence that only restates the question is pushed down;
   prior     the chunk's retrieval rank; long sentences pay a little;
   embedding cosine with the question (optional `embed`).
 The best sentence leads; up to `max_sentences - 1` more follow, best first, if they score close
 to it and are not redundant. Sentences that read as instructions to the model (injection.py:
-addressed to an AI, or ordering what to answer) are never picked.
+addressed to an AI, or ordering what to answer) are never picked, nor is structure: a span the
+splitter marks as a heading, title line, code block, table, rule or front matter
+(ragkit.text.sentences), or one that is only the chunk's document title or section heading.
 """
 
 from __future__ import annotations
@@ -41,12 +48,18 @@ EMBED_WEIGHT = 0.3
 FOLLOW_RATIO = 0.8  # a further sentence needs this share of the best score
 OTHER_CHUNK_RATIO = 0.9  # ... and this share when it comes from another chunk than the best
 REDUNDANCY = 0.5  # stem Jaccard above which a sentence repeats one already chosen
+SECTION_WEIGHT = 0.5  # a question word found only in the sentence's section heading counts this much
 
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
 _MONTH = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december|century|centuries)\b",
     re.IGNORECASE,
 )
+
+
+_LIST_ITEM = re.compile(r"(?:[-*+•·–]|\d{1,3}[.)])\s")
+_PARA_BREAK = re.compile(r"\n[^\S\n]*\n")
+_POINTER = re.compile(r"(?:^|[;(,:—–]\s*)(?:see|refer to|cf\.)\s", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -57,18 +70,50 @@ class _Cand:
     start: int
     end: int
     stems: tuple[str, ...]
+    section: tuple[str, ...] = ()  # stems of its context: the heading it stands under, a list item's lead-in
 
 
 def _candidates(chunks: Sequence[ScoredChunk | Chunk], max_chunks: int) -> list[_Cand]:
     out = []
     for idx, item in enumerate(chunks[:max_chunks]):
         chunk = item.chunk if isinstance(item, ScoredChunk) else item
+        labels = _labels(chunk)
+        heading = tuple(content_stems(chunk.section or chunk.title or ""))
+        para: list[str] = []  # stems of the paragraph so far
+        lead: tuple[str, ...] = ()  # stems of the paragraph that introduces the current list
+        prev_end, in_list = 0, False
         for s, instruction in split_instructions(chunk.text):
             text = " ".join(s.text.split())
-            if len(text.split()) < 3 or instruction:
+            stems = tuple(content_stems(text))
+            item = bool(_LIST_ITEM.match(text))
+            if item and not in_list:
+                lead = tuple(para)
+            elif not item:
+                lead = ()
+                if _PARA_BREAK.search(chunk.text, prev_end, s.start):
+                    para = []
+            in_list, prev_end = item, s.end
+            if s.kind == "heading":
+                heading, para, lead = stems, [], ()
                 continue
-            out.append(_Cand(text, chunk, idx, chunk.start + s.start, chunk.start + s.end, tuple(content_stems(text))))
+            if not item:
+                para.extend(stems)
+            if len(text.split()) < 3 or instruction or s.structural or _label_key(text) in labels:
+                continue
+            ref = _POINTER.search(text)  # "...; see the deployment notes for scaling out": points, does not say
+            own = tuple(content_stems(text[:ref.start()])) if ref else stems
+            out.append(_Cand(text, chunk, idx, chunk.start + s.start, chunk.start + s.end, own, heading + lead))
     return out
+
+
+def _label_key(text: str) -> str:
+    return " ".join(text.lstrip("#").split()).casefold()
+
+
+def _labels(chunk: Chunk) -> set[str]:
+    """The chunk's document title and section heading, as `_label_key`s: a sentence that is only
+    one of them is structure, whatever its layout (a title that ends with a full stop)."""
+    return {_label_key(x) for x in (chunk.title, chunk.section) if x and x.strip()}
 
 
 def _type_cue(qtype: str, text: str, q_lower: str, q_names: set[str]) -> float:
@@ -112,6 +157,8 @@ def score_sentences(
         got = 0.0
         for t in q_stems:
             m = 1.0 if t in st else max((stems_match(t, s) for s in st), default=0.0)
+            if m < 1.0 and SECTION_WEIGHT and c.section:
+                m = max(m, SECTION_WEIGHT * max(stems_match(t, s) for s in c.section))
             got += idf[t] * m
         overlap = got / total
         pairs = set(zip(c.stems, c.stems[1:]))

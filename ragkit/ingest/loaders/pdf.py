@@ -1,4 +1,6 @@
-"""PDF (.pdf) with pypdf: one document, its pages as 1-based page spans.
+"""PDF (.pdf) with pypdf: one document, its pages as 1-based page spans, its headings (larger or
+bold lines) as sections and paragraphs of their own, its monospaced lines as fenced code blocks
+(pdf_layout.py).
 
 Encrypted files are opened only if the empty password works. A PDF whose pages hold no
 extractable text (a scan) is refused with a hint to OCR it.
@@ -12,6 +14,7 @@ from typing import Iterable
 
 from ragkit.errors import LoaderError
 from ragkit.ingest.loaders.base import file_dates, iso_date, read_bytes, sha256_hex
+from ragkit.ingest.loaders.pdf_layout import body_size, read_page, structured_text
 from ragkit.types import Document, Span
 
 
@@ -28,21 +31,25 @@ class PdfLoader:
         reader = _open(data, source)
         parts: list[str] = []
         pages: list[Span] = []
+        headings: list[tuple[int, str]] = []
         at = 0
         try:
-            for number, page in enumerate(reader.pages, start=1):
-                text = (page.extract_text() or "").replace("\x00", "").strip()
-                if not text:
-                    continue  # an empty page gets no span
-                if parts:
-                    at += 2
-                pages.append(Span(at, at + len(text), number))
-                parts.append(text)
-                at += len(text)
+            runs = [read_page(page) for page in reader.pages]
         except LoaderError:
             raise
         except Exception as exc:  # pypdf raises many types on malformed files
             raise LoaderError(source, f"corrupt PDF: cannot read its pages ({type(exc).__name__}: {exc})") from None
+        body = body_size(runs)
+        for number, page in enumerate(runs, start=1):
+            text, page_headings = structured_text(page, body)
+            if not text:
+                continue  # an empty page gets no span
+            if parts:
+                at += 2
+            pages.append(Span(at, at + len(text), number))
+            headings += [(at + off, label) for off, label in page_headings]
+            parts.append(text)
+            at += len(text)
         if not parts:
             raise LoaderError(source, "no text layer (scanned PDF?): no page has extractable text; OCR it first (e.g. ocrmypdf)")
         info = _info(reader)
@@ -56,6 +63,8 @@ class PdfLoader:
                 created=info.get("created") or stat_created,
                 modified=info.get("modified") or stat_modified,
                 pages=tuple(pages),
+                sections=tuple(Span(off, headings[i + 1][0] if i + 1 < len(headings) else at, label)
+                               for i, (off, label) in enumerate(headings)),
                 metadata={"page_count": len(reader.pages)},
             )
         ]
