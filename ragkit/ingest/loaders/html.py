@@ -2,7 +2,8 @@
 
 script, style, noscript, template, svg and the <head> are dropped. Block elements become
 paragraphs separated by blank lines, so sentences never run across blocks. Each h1-h3 starts a
-section labelled with its text.
+section labelled with its text. A <pre> block becomes a fenced code block and a table row a
+"| cell | cell |" line, the structure the sentence splitter keeps out of answer sentences.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class _Blocks:
                 self.buf.append("\n")
                 continue
             if name in ("td", "th"):
-                self.buf.append(" ")
+                self.buf.append(" | ")
             if name not in BLOCK:
                 self.walk(child)
                 continue
@@ -114,14 +115,19 @@ class _Blocks:
             self.walk(child)
             if name == "pre":
                 self.pre -= 1
-            self.flush(child.get_text(" ", strip=True) if name in SECTION_TAGS else None)
+            self.flush(child.get_text(" ", strip=True) if name in SECTION_TAGS else None, name)
 
-    def flush(self, label: str | None = None) -> None:
+    def flush(self, label: str | None = None, tag: str = "") -> None:
         text = "".join(self.buf)
         self.buf = []
         text = "\n".join(line.strip() for line in text.split("\n")).strip()
-        if text:
-            self.blocks.append((text, label))
+        if not text:
+            return
+        if tag == "pre":
+            text = f"```\n{text}\n```"  # a code block, as the sentence splitter knows it
+        elif tag == "tr":
+            text = "| " + " ".join(text.lstrip("| ").split()) + " |"  # a table row: "| cell | cell |"
+        self.blocks.append((text, label))
 
     def joined(self) -> tuple[str, tuple[Span, ...]]:
         self.flush()
