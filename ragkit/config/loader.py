@@ -28,12 +28,14 @@ from ragkit.config.data import (
 )
 from ragkit.config.orchestrate import BudgetConfig, CacheConfig, LedgerConfig, LLMConfig, RetryConfig
 from ragkit.config.security import SecurityConfig, check_config, check_untrusted
+from ragkit.config.serve import ServeConfig
 from ragkit.config.yaml_strict import load_yaml, read_yaml_file
 from ragkit.errors import ConfigError
 
 ENV_PREFIX = "RAGKIT_"
 # RAGKIT_* variables that are not settings: the config file path, test and benchmark switches
-NOT_SETTINGS = frozenset({"RAGKIT_CONFIG", "RAGKIT_FAULT", "RAGKIT_FAULT_SEEN", "RAGKIT_SHARED_DIR"})
+NOT_SETTINGS = frozenset({"RAGKIT_CONFIG", "RAGKIT_FAULT", "RAGKIT_FAULT_SEEN", "RAGKIT_SHARED_DIR",
+                          "RAGKIT_API_KEYS"})  # ragkit serve's keys (ragkit/serve/keys.py)
 _SECRET_KEY = re.compile(r"(api_key|secret|password|token)$", re.I)
 
 
@@ -52,6 +54,7 @@ class RagkitConfig(Section):
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     answer: AnswerConfig = Field(default_factory=AnswerConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
 
     @model_validator(mode="after")
     def _key_policy(self) -> "RagkitConfig":
