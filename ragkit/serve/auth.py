@@ -40,10 +40,10 @@ def caller(request: Request, role: str) -> ApiKey:
     if not key.allows(role):
         raise ApiError(403, "forbidden", f"this key does not have the {role!r} role", code="missing_role")
     cfg = state.cfg.serve
-    wait = state.limiter.take(key.id, key.rate_per_min or cfg.rate_per_min, cfg.burst)
+    wait = state.limiter.take(key.id, key.rate_per_min or cfg.rate_per_min, key.burst or cfg.burst)
     if wait > 0:
         state.metrics.rate_limited.inc()
-        raise ApiError(429, "rate_limited", f"too many requests for this key; retry in {wait:.1f} s",
+        raise ApiError(429, "rate_limited", f"too many requests for this key; retry in {retry_after_header(wait)} s",
                        headers={"Retry-After": retry_after_header(wait)})
     request.state.key_id = key.id
     return key

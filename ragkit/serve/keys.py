@@ -11,6 +11,7 @@ environment variable RAGKIT_API_KEYS (plain keys, hashed on load, never kept or 
         filter: {source: {glob: "acme/*"}} # default: the tenant's upload folder, {"source": {"glob": "acme/*"}}
         roles: [query, ingest]             # query | ingest | admin (admin implies the others)
         rate_per_min: 60                   # default serve.rate_per_min
+        burst: 10                          # default serve.burst
         budget_usd_per_day: 1.0            # default: none
 
     RAGKIT_API_KEYS="sk-one:acme:query+ingest; sk-two::admin"   # key:tenant:roles; empty tenant: all
@@ -46,6 +47,7 @@ class ApiKey:
     roles: frozenset[str]
     rate_per_min: float | None = None
     budget_usd_per_day: float | None = None
+    burst: int | None = None
 
     def allows(self, role: str) -> bool:
         return "admin" in self.roles or role in self.roles
@@ -114,7 +116,7 @@ def _from_file(path: Path) -> list[ApiKey]:
 def _entry(e: Any, where: str) -> ApiKey:
     if not isinstance(e, Mapping):
         raise ConfigError(f"{where}: expected a mapping")
-    unknown = sorted(set(e) - {"id", "sha256", "tenant", "filter", "roles", "rate_per_min", "budget_usd_per_day"})
+    unknown = sorted(set(e) - {"id", "sha256", "tenant", "filter", "roles", "rate_per_min", "budget_usd_per_day", "burst"})
     if unknown:
         raise ConfigError(f"{where}: unknown field {unknown[0]!r}")
     if "key" in e:
@@ -125,7 +127,7 @@ def _entry(e: Any, where: str) -> ApiKey:
     key_id = str(e.get("id") or digest[:12])
     roles = e.get("roles", ["query"])
     return _make(key_id, digest, e.get("tenant"), e.get("filter"), roles, e.get("rate_per_min"),
-                 e.get("budget_usd_per_day"), where)
+                 e.get("budget_usd_per_day"), where, e.get("burst"))
 
 
 def _from_env(raw: str) -> list[ApiKey]:
@@ -144,7 +146,7 @@ def _from_env(raw: str) -> list[ApiKey]:
     return out
 
 
-def _make(key_id, digest, tenant, filt, roles, rate, budget, where) -> ApiKey:
+def _make(key_id, digest, tenant, filt, roles, rate, budget, where, burst=None) -> ApiKey:
     if isinstance(roles, str):
         roles = [roles]
     bad = [r for r in roles if r not in ROLES]
@@ -158,7 +160,9 @@ def _make(key_id, digest, tenant, filt, roles, rate, budget, where) -> ApiKey:
         filt = tenant_filter(tenant)
     if filt is not None:
         parse_filter(filt)  # a bad tenant filter fails at start, not at the first request
-    for name, v in (("rate_per_min", rate), ("budget_usd_per_day", budget)):
+    for name, v in (("rate_per_min", rate), ("budget_usd_per_day", budget), ("burst", burst)):
         if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0):
             raise ConfigError(f"{where}: {name} must be a positive number")
-    return ApiKey(key_id, digest, tenant, filt, frozenset(roles), rate, budget)
+    if burst is not None and int(burst) != burst:
+        raise ConfigError(f"{where}: burst must be a whole number")
+    return ApiKey(key_id, digest, tenant, filt, frozenset(roles), rate, budget, None if burst is None else int(burst))
