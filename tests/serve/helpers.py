@@ -57,8 +57,8 @@ def write_docs(root: Path, docs: dict[str, str]) -> None:
         p.write_text(text)
 
 
-def start(cfg, rag: ServedRAG, env: dict[str, str], home: Path) -> Live:
-    app = create_app(cfg, rag=rag, env=env)
+def start(cfg, rag: ServedRAG, env: dict[str, str], home: Path, keys=None) -> Live:
+    app = create_app(cfg, rag=rag, env=env, keys=keys)
     server = build_server(app, "127.0.0.1", 0, cfg, "warning")
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()

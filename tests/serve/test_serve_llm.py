@@ -39,8 +39,8 @@ def generate_rows(live):
 
 
 def test_heartbeats_while_the_model_is_slow(llm_live):
-    live, loopback = llm_live
-    loopback.script(None, Reply.ok(GOOD, delay_s=0.4, input_tokens=300, output_tokens=20))
+    live, provider = llm_live
+    provider.script(None, Reply.ok(GOOD, delay_s=0.4, input_tokens=300, output_tokens=20))
     events = []
     with live.client("k-acme") as c:
         t0 = time.perf_counter()
@@ -56,8 +56,8 @@ def test_heartbeats_while_the_model_is_slow(llm_live):
 
 
 def test_client_disconnect_mid_stream_frees_the_work_and_leaves_one_ledger_row(llm_live):
-    live, loopback = llm_live
-    loopback.script(None, Reply.slow_stream(n_deltas=400, delta_delay_s=0.02))
+    live, provider = llm_live
+    provider.script(None, Reply.slow_stream(n_deltas=400, delta_delay_s=0.02))
     seen = 0
     with httpx.Client(base_url=live.base, headers={"Authorization": "Bearer k-acme"}, timeout=30) as c:
         with c.stream("POST", "/v1/ask", json={"question": Q, "stream": True}) as r:
@@ -66,7 +66,7 @@ def test_client_disconnect_mid_stream_frees_the_work_and_leaves_one_ledger_row(l
                     seen += 1
                     if seen == 5:
                         break  # the client goes away mid-answer
-    request = loopback.wait_ended(timeout=10)  # the provider's stream was closed by ragkit, not run out
+    request = provider.wait_ended(timeout=10)  # the provider's stream was closed by ragkit, not run out
     assert seen == 5 and request.outcome == "client_closed" and request.deltas_sent < 400
     deadline = time.monotonic() + 10
     while not generate_rows(live) and time.monotonic() < deadline:
