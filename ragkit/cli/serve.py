@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
         from ragkit.serve.app import create_app
         from ragkit.serve.keys import load_keys
-        from ragkit.serve.server import build_server, check_bind
+        from ragkit.serve.server import build_server, check_bind, run
 
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
@@ -53,5 +53,4 @@ def register(app: typer.Typer) -> None:
             typer.echo(note, err=True)
         else:
             typer.echo(f"{len(keys.keys)} API key(s) loaded", err=True)
-        server = build_server(create_app(cfg, keys=keys), host, port, cfg, log_level)
-        server.run()
+        run(build_server(create_app(cfg, keys=keys), host, port, cfg, log_level))

@@ -45,3 +45,17 @@ def build_server(app, host: str, port: int, cfg: RagkitConfig, log_level: str = 
                             timeout_graceful_shutdown=int(cfg.serve.shutdown_grace_s) or None,
                             server_header=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
     return Server(config)
+
+
+def run(server) -> None:
+    """Run until SIGTERM/SIGINT; after the graceful shutdown the process exits 0 (uvicorn re-raises
+    the signal it caught once it is done; this handler turns that into a clean exit)."""
+    import signal
+    import sys
+
+    def done(signum, frame):
+        sys.exit(0)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, done)
+    server.run()
