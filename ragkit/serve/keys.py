@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ragkit.errors import ConfigError
+from ragkit.errors import ConfigError, FilterError
 from ragkit.filters import parse_filter
 
 ROLES = ("query", "ingest", "admin")
 ENV_VAR = "RAGKIT_API_KEYS"
+_FIELDS = frozenset({"id", "sha256", "tenant", "filter", "roles", "rate_per_min", "budget_usd_per_day", "burst"})
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -116,7 +117,7 @@ def _from_file(path: Path) -> list[ApiKey]:
 def _entry(e: Any, where: str) -> ApiKey:
     if not isinstance(e, Mapping):
         raise ConfigError(f"{where}: expected a mapping")
-    unknown = sorted(set(e) - {"id", "sha256", "tenant", "filter", "roles", "rate_per_min", "budget_usd_per_day", "burst"})
+    unknown = sorted(set(e) - _FIELDS)
     if unknown:
         raise ConfigError(f"{where}: unknown field {unknown[0]!r}")
     if "key" in e:
@@ -159,7 +160,10 @@ def _make(key_id, digest, tenant, filt, roles, rate, budget, where, burst=None) 
     if filt is None:
         filt = tenant_filter(tenant)
     if filt is not None:
-        parse_filter(filt)  # a bad tenant filter fails at start, not at the first request
+        try:
+            parse_filter(filt)  # a bad tenant filter fails at start, not at the first request
+        except FilterError as exc:
+            raise ConfigError(f"{where}: filter: {exc}") from None
     for name, v in (("rate_per_min", rate), ("budget_usd_per_day", budget), ("burst", burst)):
         if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0):
             raise ConfigError(f"{where}: {name} must be a positive number")

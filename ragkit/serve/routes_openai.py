@@ -55,7 +55,8 @@ def _usage(answer) -> dict:
 
 
 @router.post("/chat/completions", responses={**ERRORS, 200: {
-    "content": {"application/json": {"schema": {"type": "object"}}, "text/event-stream": {"schema": {"type": "string"}}},
+    "content": {"application/json": {"schema": {"type": "object"}}, "text/event-stream": {"schema": {
+        "description": "each event's data: a chat.completion.chunk, an error, or [DONE]"}}},
     "description": "an OpenAI chat.completion, or chat.completion.chunk events"}})
 async def chat_completions(body: ChatRequest, request: Request, key: ApiKey = Depends(require("query"))):
     question = _question(body)

@@ -44,7 +44,7 @@ def wants_stream(request: Request, body_stream: bool) -> bool:
 
 
 @router.post("/ask", response_model=AnswerOut, responses={**ERRORS, 200: {
-    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    "content": {"text/event-stream": {"schema": {"type": "object", "description": "each event's data"}}},
     "description": "the answer; or, streamed, events delta / citation / done / error"}})
 async def ask(body: AskRequest, request: Request, key: ApiKey = Depends(require("query"))):
     state = usable(request, body.question, body.top_k)
