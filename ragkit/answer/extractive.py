@@ -48,7 +48,10 @@ EMBED_WEIGHT = 0.3
 FOLLOW_RATIO = 0.8  # a further sentence needs this share of the best score
 OTHER_CHUNK_RATIO = 0.9  # ... and this share when it comes from another chunk than the best
 REDUNDANCY = 0.5  # stem Jaccard above which a sentence repeats one already chosen
-SECTION_WEIGHT = 0.5  # a question word found only in the sentence's section heading counts this much
+# A question word found only in the sentence's context (heading, list lead-in) counts this much.
+# Measured (bench/structure.py's corpus, 200 other SQuAD questions, seed 1): gold contained 163 at
+# 0, 164 at 0.5, 167 at 1.0; on the bundled docs 0.5 and 1.0 both answer the examples, 0 does not.
+SECTION_WEIGHT = 0.5
 
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
 _MONTH = re.compile(
