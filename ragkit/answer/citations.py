@@ -9,7 +9,7 @@ from typing import Sequence
 
 from ragkit.answer.citation_markers import parse_citations
 from ragkit.answer.refusal import is_abstention
-from ragkit.answer.text import content_words, names, number_mentions, split_sentences, strip_list_marker
+from ragkit.answer.text import Sentence, content_words, names, number_mentions, split_sentences, strip_list_marker
 from ragkit.answer.types import AnswerSentence, CitationRef
 from ragkit.types import Chunk
 
@@ -51,7 +51,7 @@ def split_answer(text: str) -> list[AnswerSentence]:
         for i in range(r.start, r.end):
             if masked[i] != "\n":
                 masked[i] = " "
-    sentences = split_sentences("".join(masked))
+    sentences = _cut_after_citations(split_sentences("".join(masked)), refs, text)
     owned: list[list[CitationRef]] = [[] for _ in sentences]
     ends = [s.end for s in sentences]
     for r in refs:
@@ -68,6 +68,30 @@ def split_answer(text: str) -> list[AnswerSentence]:
         sent_text = text[s.start:end]
         claim = strip_list_marker(_remove_spans(sent_text, [(r.start - s.start, r.end - s.start) for r in owned[i]]))
         out.append(AnswerSentence(i, s.start, end, sent_text, claim, tuple(owned[i])))
+    return out
+
+
+_STARTS_SENTENCE = re.compile(r"\s+(?=[A-Z0-9|`#>*\-\u2022\"'\u201c(])")
+
+
+def _cut_after_citations(sentences: list[Sentence], refs: Sequence[CitationRef], text: str) -> list[Sentence]:
+    """A citation closes its sentence when what follows it starts a new one (a capital, a digit, a
+    table row, code, a heading or a list item), even with no full stop before it: "... with
+    base_url: [Source: a] Port 6333 is ..." and "| `rrf_k` | `60` | [Source: b] The constant ..."
+    are two sentences each. A citation followed by lowercase or punctuation stays inside."""
+    cuts = sorted({r.end for r in refs})
+    out: list[Sentence] = []
+    for s in sentences:
+        start = s.start
+        for c in cuts:
+            if not (start < c < s.end):
+                continue
+            m = _STARTS_SENTENCE.match(text, c)
+            if m is None or m.end() >= s.end or not text[start:c].strip():
+                continue
+            out.append(Sentence(start, c, s.text[start - s.start:c - s.start], s.kind))
+            start = m.end()
+        out.append(s if start == s.start else Sentence(start, s.end, s.text[start - s.start:], s.kind))
     return out
 
 

@@ -151,10 +151,11 @@ def claim_numbers(text: str) -> list[tuple[str, set[str]]]:
 
 # ---- names ----------------------------------------------------------------------------------------
 def names(text: str) -> list[str]:
-    """Capitalized words that are not sentence-initial (proper names, acronyms), lowercased.
+    """Capitalized words that are not sentence-initial (proper names, acronyms), and words with a
+    capital after their first letter anywhere ("vLLM", "BM25", "McCarthy"), lowercased.
 
-    Sentence-initial words are skipped: their capital says nothing. Stopwords and number words
-    are skipped too ("The", "In", "Three").
+    A sentence-initial capital alone says nothing, so such words are skipped. Stopwords and number
+    words are skipped too ("The", "In", "Three").
     """
     out = []
     sentence_start = True
@@ -163,12 +164,35 @@ def names(text: str) -> list[str]:
         if re.search(r"[.!?:;\n]\s*[\"'“(\[]?$", prev) or s == 0 or not text[:s].strip():
             sentence_start = True
         first = w[0]
-        if not sentence_start and first.isupper():
+        if (not sentence_start and first.isupper()) or any(ch.isupper() for ch in w[1:]):
             lw = _strip_possessive(w)
             if lw not in STOPWORDS and lw not in NUMBER_WORDS and len(lw) > 1:
                 out.append(lw)
         sentence_start = False
     return out
+
+
+# ---- code spans ----------------------------------------------------------------------------------
+_CODE_SPAN = re.compile(r"`([^`\n]{1,200})`")
+
+
+def code_spans(text: str) -> list[str]:
+    """The contents of `inline code` spans: identifiers, keys, paths, values to be taken literally."""
+    return [m.group(1).strip() for m in _CODE_SPAN.finditer(text) if m.group(1).strip()]
+
+
+# ---- negation ------------------------------------------------------------------------------------
+NEGATIONS = frozenset("not no never none neither nor nothing nobody nowhere without cannot".split())
+
+
+def negation_count(text: str) -> int:
+    """How many negation cues `text` has: the words in NEGATIONS and contractions in n't."""
+    n = 0
+    for w in words(text):
+        lw = w.lower().replace("’", "'")
+        if lw in NEGATIONS or lw.endswith("n't"):
+            n += 1
+    return n
 
 
 # ---- sentences: ragkit.text.sentences (the chunker's own splitter) -------------------------------

@@ -140,9 +140,12 @@ class SupportResult:
     quote: str
     quote_start: int
     quote_end: int
+    negation: str | None = None  # the claim negates what the passage states
 
     @property
     def hard_failure(self) -> str | None:
+        if self.negation:
+            return self.negation
         if self.missing_numbers:
             return "number(s) not in the source: " + ", ".join(self.missing_numbers)
         if self.missing_names:

@@ -7,8 +7,9 @@ Support score (0..1) of a claim against a passage:
   embedding (optional) = best cosine between the claim and a passage sentence or the passage,
              rescaled from [EMB_LO, EMB_HI] to [0, 1];
   score    = lexical, or LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * embedding.
-Hard failures, whatever the score: a number in the claim that the passage does not contain, or a
-capitalised name the passage does not contain. Sentences of the passage that read as
+Hard failures, whatever the score: a number in the claim that the passage does not contain, a
+capitalised name the passage does not contain, or more negation cues (not, no, never, n't, ...)
+in the claim than in the passage window that supports it best. Sentences of the passage that read as
 instructions to the model (see injection.py) are not evidence, and an answer sentence whose
 words come mostly from such sentences of the context ("PWNED") is unsupported, cited or not.
 
@@ -31,12 +32,15 @@ from ragkit.answer.citations import is_claim, resolve_citation, split_answer
 from ragkit.answer.injection import instruction_only_stems, split_instructions
 from ragkit.answer.refusal import ABSTAIN_TEXT, is_abstention
 from ragkit.answer.text import (
+    NEGATIONS,
     Sentence,
     claim_numbers,
+    code_spans,
     content_stems,
     content_words,
     coverage,
     names,
+    negation_count,
     number_forms,
     stem_words,
     words,
@@ -50,6 +54,7 @@ WINDOW = 3
 LEXICAL_WEIGHT = 0.6
 EMB_LO = 0.4
 EMB_HI = 0.9
+RELEVANT = 0.3  # a window sentence with this share of the claim's content words speaks to it (negation check)
 ECHO_SHARE = 0.5  # an answer sentence with this share of its content stems found only in injected sentences
 
 
@@ -63,6 +68,9 @@ class Evidence:
     title_stems: frozenset[str]
     words: frozenset[str]
     numbers: frozenset[str]
+    negations: tuple[int, ...] = ()  # negation cues per sentence
+    literal: str = ""  # body and title, lowercased, whitespace collapsed: where code spans must appear
+    title: str = ""
 
 
 def prepare_evidence(passage: str, title: str | None = None, split: Sequence[tuple[Sentence, bool]] | None = None
@@ -79,7 +87,14 @@ def prepare_evidence(passage: str, title: str | None = None, split: Sequence[tup
         title_stems=frozenset(content_stems(extra)),
         words=frozenset(w.lower() for w in words(body + " " + extra)),
         numbers=frozenset(number_forms(body + " " + extra)),
+        negations=tuple(negation_count(s.text) for s in sents),
+        literal=_literal(body + " " + extra),
+        title=extra,
     )
+
+
+def _literal(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _missing_names(claim: str, ev: Evidence) -> tuple[str, ...]:
@@ -89,11 +104,21 @@ def _missing_names(claim: str, ev: Evidence) -> tuple[str, ...]:
         if n in ev.words or stem_words([n])[0] in all_stems:
             continue
         missing.append(n)
+    for code in dict.fromkeys(code_spans(claim)):
+        if _literal(code) not in ev.literal:
+            missing.append(f"`{code}`")
     return tuple(missing)
 
 
-def _missing_numbers(claim: str, ev: Evidence) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(raw for raw, forms in claim_numbers(claim) if not (forms & ev.numbers)))
+def _missing_numbers(claim: str, numbers: frozenset[str] | set[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(raw for raw, forms in claim_numbers(claim) if not (forms & numbers)))
+
+
+def _window_numbers(ev: Evidence, covs: list[float], best: float) -> set[str]:
+    """Numbers of the windows tied for best support (and the title): a number the claim states
+    must be where its words are, not anywhere in the chunk."""
+    idx = {j for i, c in enumerate(covs) if c >= best - 1e-9 for j in range(i, min(i + WINDOW, len(ev.sentences)))}
+    return number_forms(" ".join(ev.sentences[j].text for j in sorted(idx)) + " " + ev.title)
 
 
 def support_against(
@@ -103,17 +128,18 @@ def support_against(
     claim_vec: np.ndarray | None = None,
     sentence_vecs: np.ndarray | None = None,
     passage_vec: np.ndarray | None = None,
+    numbers_anywhere: bool = False,
 ) -> SupportResult:
     """Support of `claim` by prepared evidence; vectors (L2-normalized) switch on the embedding
-    part: `sentence_vecs` rows align with `ev.sentences`."""
+    part: `sentence_vecs` rows align with `ev.sentences`. A number of the claim must be in the
+    best-supporting window, or anywhere in the passage with `numbers_anywhere` (several chunks
+    joined)."""
     c_stems = list(dict.fromkeys(content_stems(claim)))
     if not ev.sentences:
-        return SupportResult(0.0, 0.0, None, _missing_numbers(claim, ev), _missing_names(claim, ev), "", 0, 0)
+        return SupportResult(0.0, 0.0, None, _missing_numbers(claim, ev.numbers), _missing_names(claim, ev), "", 0, 0)
     per_sentence = [coverage(c_stems, st | ev.title_stems) for st in ev.stems]
-    lexical = 0.0
-    for i in range(len(ev.sentences)):
-        window = set(ev.title_stems).union(*ev.stems[i:i + WINDOW])
-        lexical = max(lexical, coverage(c_stems, window))
+    covs = [coverage(c_stems, set(ev.title_stems).union(*ev.stems[i:i + WINDOW])) for i in range(len(ev.sentences))]
+    lexical = max(covs)
     sims = None
     emb = None
     if claim_vec is not None and sentence_vecs is not None and len(sentence_vecs):
@@ -130,21 +156,41 @@ def support_against(
         score=round(float(score), 6),
         lexical=round(float(lexical), 6),
         embedding=None if emb is None else round(emb, 6),
-        missing_numbers=_missing_numbers(claim, ev),
+        missing_numbers=_missing_numbers(claim, ev.numbers if numbers_anywhere else _window_numbers(ev, covs, lexical)),
         missing_names=_missing_names(claim, ev),
         quote=quote.text,
         quote_start=quote.start,
         quote_end=quote.end,
+        negation=_negation_mismatch(claim, c_stems, ev, covs, lexical),
     )
 
 
-def support_score(claim: str, passage: str, *, title: str | None = None, embed: EmbedFn | None = None) -> SupportResult:
+def _negation_mismatch(claim: str, c_stems: list[str], ev: Evidence, covs: list[float], best: float) -> str | None:
+    """A claim with more negation cues than the passage window that supports it best (of the
+    windows tied for best, the one with the most cues; only the window's sentences that share at least
+    RELEVANT of the claim's content words count): "X is not Y" cited to "X is Y". The
+    reverse (a negation dropped) is not judged: a claim may quote the positive half of a sentence."""
+    n = negation_count(claim)
+    if not n or not ev.negations:
+        return None
+    have = max(sum(ev.negations[j] for j in range(i, min(i + WINDOW, len(ev.negations)))
+                   if coverage(c_stems, ev.stems[j] | ev.title_stems) >= RELEVANT)
+               for i, c in enumerate(covs) if c >= best - 1e-9)
+    if n <= have:
+        return None
+    cues = [w for w in words(claim) if w.lower() in NEGATIONS or w.lower().replace("’", "'").endswith("n't")]
+    return "negation not in the source: " + ", ".join(dict.fromkeys(c.lower() for c in cues))
+
+
+def support_score(claim: str, passage: str, *, title: str | None = None, embed: EmbedFn | None = None,
+                  numbers_anywhere: bool = False) -> SupportResult:
     """Support of one claim by one passage (see the module docstring)."""
     ev = prepare_evidence(passage, title)
     if embed is None or not ev.sentences:
-        return support_against(claim, ev)
+        return support_against(claim, ev, numbers_anywhere=numbers_anywhere)
     vecs = np.asarray(embed([claim, ev.text, *[s.text for s in ev.sentences]]), dtype=np.float32)
-    return support_against(claim, ev, claim_vec=vecs[0], passage_vec=vecs[1], sentence_vecs=vecs[2:])
+    return support_against(claim, ev, claim_vec=vecs[0], passage_vec=vecs[1], sentence_vecs=vecs[2:],
+                           numbers_anywhere=numbers_anywhere)
 
 
 class _Vectors:
@@ -284,7 +330,7 @@ def _joint(claim: str, row, cits: list[Citation], evidence: dict[str, Evidence],
     if len(chunks) < 2:
         return cits
     text = " ".join(c.text for c in chunks)
-    res = support_score(claim, text, title=" ".join(c.title or "" for c in chunks))
+    res = support_score(claim, text, title=" ".join(c.title or "" for c in chunks), numbers_anywhere=True)
     if res.hard_failure or res.score < min_support:
         return cits
     ok_ids = {c.chunk_id for c in chunks}
