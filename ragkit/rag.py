@@ -164,13 +164,24 @@ class RAG:
             model_hint=self.cfg.llm.small.model,
             index_version=self.index_version,
             semantic_cache=self.semantic_cache,
-            embed=self.embedder.embed,
+            embed=self.support_embed,
         )
+
+    @property
+    def support_embed(self):
+        """The embed function citation verification uses: the embedder's, memoized by content hash
+        (answer.support_cache_entries), so a context chunk's sentences are embedded once per process."""
+        def build():
+            from ragkit.models.embedders.memo import MemoEmbed
+
+            n = self.cfg.answer.support_cache_entries
+            return MemoEmbed(self.embedder.embed, n) if n else self.embedder.embed
+        return self._part("support_embed", build)
 
     def close(self) -> None:
         """Close every part this RAG built (parts given to the constructor are the caller's)."""
         for name, part in reversed(list(self._parts.items())):
-            if name in self._given or name in ("generators", "retriever") or part is None:
+            if name in self._given or name in ("generators", "retriever", "support_embed") or part is None:
                 continue
             part.close()
         self._parts = {k: v for k, v in self._parts.items() if k in self._given}

@@ -19,6 +19,7 @@ class AnswerConfig(Section):
     strict: bool = False  # drop sentences whose citations do not verify, and say so
     min_support: float = Field(0.5, ge=0, le=1)  # citation support score to count as verified
     embedding_support: bool = True  # add embedding similarity to the lexical support score
+    support_cache_entries: int = Field(20_000, ge=0)  # sentence vectors kept for support checks (0: none)
     # abstention before the call (None disables a check): per-feature minimums, and a minimum on
     # a weighted sum of features (abstain when sum(w * feature) < abstain_min_evidence). Defaults
     # calibrated by bench/calibrate_abstention.py on 2026-11-27 (SQuAD 2.0 dev, calibration half,
