@@ -124,8 +124,9 @@ def _steps(deps: AskDeps, question: str, filters, top_k, stream: bool, qid: str)
     # 1. retrieve (the dense branch score of each candidate only when a threshold needs it)
     res = deps.retriever.search(question, filters=dict(filters) if filters else None, top_k=top_k,
                                 branch_scores=needs_branch_scores(thresholds))
-    run.latency.update(embed=res.timings.get("embed", 0.0), retrieve=res.timings.get("search", 0.0),
-                       rerank=res.timings.get("rerank", 0.0))
+    run.latency.update(embed=res.timings.get("embed", 0.0), retrieve=res.timings.get("search", 0.0))
+    if "rerank" in res.timings:  # no "rerank 0 ms" when no reranker ran
+        run.latency["rerank"] = res.timings["rerank"]
     hits = res.results
     run.notes = (res.rerank_note,) if res.rerank_note else ()
     evidence = tuple(h.chunk.chunk_id for h in hits)

@@ -87,3 +87,9 @@ def test_a_repeated_question_embeds_no_sentence_again_and_verifies_the_same(docs
     assert memo.misses == misses and memo.hits > 0
     assert again.text == first.text
     assert [(c.verified, c.support) for c in again.citations] == [(c.verified, c.support) for c in first.citations]
+
+
+def test_the_latency_shows_a_rerank_stage_only_when_a_reranker_ran(docs_rag):
+    ans = docs_rag.ask("What is the default RRF constant?")
+    assert ("rerank" in ans.latency) == any("rerank" in c.scores for c in ans.chunks), ans.latency
+    assert {"embed", "retrieve", "generate", "verify", "total"} <= set(ans.latency)
