@@ -1,0 +1,77 @@
+"""Fixtures of the web page tests: `ragkit serve`'s app on loopback over the bundled docs/ (uvicorn
+in a thread, as tests/serve does) with one admin API key, and a headless Debian chromium driven by
+selenium through the system chromedriver.
+
+Without chromium/chromedriver/selenium the tests skip and say why; with RAGKIT_REQUIRE_BROWSER=1
+(CI: .ci/run) they fail instead. Screenshots and the page measurements go to $RAGKIT_UI_ARTIFACTS
+(default: a pytest temporary folder)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ragkit.config import load_config
+from ragkit.serve.state import ServedRAG
+from tests.serve.helpers import REPO, start, stop, wait_ready
+
+KEY = "k-ui-admin"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def _missing() -> str | None:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -e '.[dev]')"
+    if not any(shutil.which(b) for b in BROWSERS):
+        return "no chromium on PATH (apt-get install chromium)"
+    if not shutil.which("chromedriver"):
+        return "no chromedriver on PATH (apt-get install chromium-driver)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory) -> Path:
+    d = os.environ.get("RAGKIT_UI_ARTIFACTS")
+    p = Path(d) if d else tmp_path_factory.mktemp("ui-artifacts")
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, embedder_warm):
+    home = tmp_path_factory.mktemp("ui-home")
+    cfg = load_config(overrides={"home": str(home), "rerank": {"enabled": False},
+                                 "serve": {"burst": 1000, "rate_per_min": 60000, "heartbeat_s": 1}})
+    rag = ServedRAG(cfg, embedder=embedder_warm)
+    rag.ingest([REPO / "docs"])
+    live = start(cfg, rag, {"RAGKIT_API_KEYS": f"{KEY}::admin"}, home)
+    wait_ready(live)
+    yield live
+    stop(live)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    why = _missing()
+    if why:
+        if os.environ.get("RAGKIT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"RAGKIT_REQUIRE_BROWSER=1 but {why}")
+        pytest.skip(why)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = next(shutil.which(b) for b in BROWSERS if shutil.which(b))
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,900", "--no-first-run", "--disable-extensions"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
