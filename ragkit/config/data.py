@@ -10,7 +10,9 @@ from ragkit.config.base import Section
 
 Precision = Literal["auto", "float32", "bfloat16"]  # embedder.precision, rerank.precision (models/precision.py)
 
-DEFAULT_INCLUDE = ["**/*.txt", "**/*.md", "**/*.markdown", "**/*.html", "**/*.htm", "**/*.pdf", "**/*.jsonl"]
+DEFAULT_INCLUDE = ["**/*.txt", "**/*.md", "**/*.markdown", "**/*.html", "**/*.htm", "**/*.pdf", "**/*.jsonl",
+                   "**/*.docx", "**/*.pptx", "**/*.xlsx", "**/*.xlsm", "**/*.csv", "**/*.tsv", "**/*.eml", "**/*.msg",
+                   "**/*.epub"]
 
 
 class IngestConfig(Section):

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 _TERMINAL = re.compile(r"(?:[.!?]+|…+|:)[\"'”’»)\]*_`]*$")
-PAGED_SUFFIXES = (".pdf",)
-SECTIONED_SUFFIXES = (".md", ".markdown", ".html", ".htm")
+PAGED_SUFFIXES = (".pdf", ".pptx")
+SECTIONED_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".docx", ".pptx", ".xlsx", ".xlsm", ".csv", ".tsv", ".eml", ".epub")
 
 
 @dataclass(frozen=True)

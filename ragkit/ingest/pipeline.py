@@ -160,7 +160,9 @@ class Ingestor:
     def _plan(self, root: Path, progress: Progress) -> _Plan:
         plan = _Plan(root=str(root))
         known = self.manifest.all(str(root))
-        by_origin = {e.origin: e for e in known.values()}  # one entry per file, but for corpora
+        by_origin: dict[str, list[DocEntry]] = {}  # a file's entries: one, or a message and its attachments
+        for e in known.values():
+            by_origin.setdefault(e.origin, []).append(e)
         base = root if root.is_dir() else root.parent
         max_bytes = int(self.cfg.ingest.max_file_mb * 1024 * 1024)
         ing = self.cfg.ingest
@@ -176,11 +178,11 @@ class Ingestor:
                 continue
             is_corpus = found.path.suffix.lower() == ".jsonl"
             if not is_corpus:
-                entry = by_origin.get(origin)
-                if entry is not None:
-                    plan.seen.add(entry.source)
+                entries = by_origin.get(origin, [])
+                if entries:
+                    plan.seen.update(e.source for e in entries)
                     try:
-                        if found.path.stat().st_size <= max_bytes and file_sha256(found.path) == entry.hash:
+                        if found.path.stat().st_size <= max_bytes and file_sha256(found.path) in {e.hash for e in entries}:
                             plan.unchanged += 1
                             continue
                     except OSError:

@@ -11,10 +11,15 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from ragkit.errors import LoaderError
+from ragkit.ingest.loaders.docx import DocxLoader
+from ragkit.ingest.loaders.email import EmlLoader, MsgLoader
+from ragkit.ingest.loaders.epub import EpubLoader
 from ragkit.ingest.loaders.html import HtmlLoader
 from ragkit.ingest.loaders.jsonl import BeirJsonlLoader, ErrorSink
 from ragkit.ingest.loaders.markdown import MarkdownLoader
 from ragkit.ingest.loaders.pdf import PdfLoader
+from ragkit.ingest.loaders.pptx import PptxLoader
+from ragkit.ingest.loaders.sheets import CsvLoader, XlsxLoader
 from ragkit.ingest.loaders.text import TextLoader
 from ragkit.protocols import Loader
 from ragkit.types import Document
@@ -34,6 +39,13 @@ def default_loaders(on_error: ErrorSink | None = None, max_record_bytes: int | N
         HtmlLoader(),
         PdfLoader(),
         BeirJsonlLoader(on_error=on_error, max_record_bytes=max_record_bytes),
+        DocxLoader(),
+        PptxLoader(),
+        XlsxLoader(),
+        CsvLoader(),
+        EmlLoader(),
+        MsgLoader(),
+        EpubLoader(),
     ]
 
 
