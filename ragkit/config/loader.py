@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from ragkit.config.app import AnswerConfig
 from ragkit.config.base import Section
+from ragkit.config.chat import ChatConfig
 from ragkit.config.data import (
     ChunkingConfig,
     EmbedderConfig,
@@ -35,7 +36,8 @@ from ragkit.errors import ConfigError
 ENV_PREFIX = "RAGKIT_"
 # RAGKIT_* variables that are not settings: the config file path, test and benchmark switches
 NOT_SETTINGS = frozenset({"RAGKIT_CONFIG", "RAGKIT_FAULT", "RAGKIT_FAULT_SEEN", "RAGKIT_SHARED_DIR",
-                          "RAGKIT_API_KEYS"})  # ragkit serve's keys (ragkit/serve/keys.py)
+                          "RAGKIT_API_KEYS",  # ragkit serve's keys (ragkit/serve/keys.py)
+                          "RAGKIT_REQUIRE_BROWSER", "RAGKIT_UI_ARTIFACTS"})  # tests/ui (the web page)
 _SECRET_KEY = re.compile(r"(api_key|secret|password|token)$", re.I)
 
 
@@ -55,6 +57,7 @@ class RagkitConfig(Section):
     answer: AnswerConfig = Field(default_factory=AnswerConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
+    chat: ChatConfig = Field(default_factory=ChatConfig)
 
     @model_validator(mode="after")
     def _key_policy(self) -> "RagkitConfig":
@@ -73,6 +76,10 @@ class RagkitConfig(Section):
     @property
     def cache_path(self) -> Path:
         return Path(self.cache.path).expanduser().resolve() if self.cache.path else self.home_path / "cache"
+
+    @property
+    def chat_path(self) -> Path:
+        return Path(self.chat.path).expanduser().resolve() if self.chat.path else self.home_path / "chat" / "sessions.sqlite"
 
     @property
     def ledger_path(self) -> Path:
