@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Sequence
 
+from ragkit.ingest.loaders.base import PAGE_METADATA
 from ragkit.protocols import Chunker
 from ragkit.types import Chunk, Document, TextPiece
 
@@ -33,6 +34,24 @@ def chunk_documents(docs: Sequence[Document], chunker: Chunker) -> list[list[Chu
     return [to_chunks(d, p) for d, p in zip(docs, pieces)]
 
 
+def page_metadata(doc: Document, start: int, end: int) -> dict:
+    """The document's metadata for the chunk [start, end): per-page metadata (PAGE_METADATA) of
+    the pages it covers merged in (numbers: the lowest, e.g. the worst OCR confidence; flags: any)."""
+    per_page = doc.metadata.get(PAGE_METADATA)
+    meta = {k: v for k, v in doc.metadata.items() if k != PAGE_METADATA}
+    if not per_page:
+        return meta
+    for span in doc.pages:
+        if span.start < end and start < span.end or span.start == start:
+            for key, value in (per_page.get(str(span.label)) or {}).items():
+                old = meta.get(key)
+                if old is None or isinstance(value, bool):
+                    meta[key] = value if old is None else (old or value)
+                else:
+                    meta[key] = min(old, value)
+    return meta
+
+
 def to_chunks(doc: Document, pieces: Sequence[TextPiece]) -> list[Chunk]:
     return [
         Chunk(
@@ -48,7 +67,7 @@ def to_chunks(doc: Document, pieces: Sequence[TextPiece]) -> list[Chunk]:
             section=doc.section_at(p.start),
             created=doc.created,
             modified=doc.modified,
-            metadata=dict(doc.metadata),
+            metadata=page_metadata(doc, p.start, p.end),
         )
         for i, p in enumerate(pieces)
     ]

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from ragkit.errors import LoaderError
 
+# Document.metadata key of per-page metadata, {"<page>": {key: value}} (an OCRed page's `ocr` and
+# `ocr_confidence`): chunk_document gives each chunk what the pages it covers say, not the key itself
+PAGE_METADATA = "page_metadata"
+
 
 def read_bytes(path: Path, source: str) -> bytes:
     """The file's bytes, or a LoaderError saying why they cannot be read."""

@@ -2,8 +2,10 @@
 bold lines) as sections and paragraphs of their own, its monospaced lines as fenced code blocks
 (pdf_layout.py).
 
-Encrypted files are opened only if the empty password works. A PDF whose pages hold no
-extractable text (a scan) is refused with a hint to OCR it.
+Encrypted files are opened only if the empty password works. A page with no extractable text
+that holds an image (a scan) is OCRed when Tesseract is installed (pdf_ocr.py): its chunks carry
+`ocr: true` and `ocr_confidence`. Without Tesseract, a PDF of scans only is refused with the
+install line; a scanned page among text pages is left out.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from pathlib import Path
 from typing import Iterable
 
 from ragkit.errors import LoaderError
-from ragkit.ingest.loaders.base import file_dates, iso_date, read_bytes, sha256_hex
+from ragkit.ingest.loaders.base import PAGE_METADATA, file_dates, iso_date, read_bytes, sha256_hex
 from ragkit.ingest.loaders.pdf_layout import body_size, read_page, structured_text
+from ragkit.ingest.loaders.pdf_ocr import INSTALL_HINT, ocr_missing, ocr_pages, page_has_image
 from ragkit.types import Document, Span
 
 
@@ -23,6 +26,9 @@ PLACEHOLDER_TITLES = frozenset({"untitled", "untitled document", "(anonymous)", 
 
 class PdfLoader:
     suffixes = (".pdf",)
+
+    def __init__(self, ocr_lang: str = "eng"):
+        self.ocr_lang = ocr_lang  # Tesseract language(s), e.g. "eng+deu"
 
     def load(self, path: Path, source: str) -> Iterable[Document]:
         data = read_bytes(path, source)
@@ -40,8 +46,27 @@ class PdfLoader:
         except Exception as exc:  # pypdf raises many types on malformed files
             raise LoaderError(source, f"corrupt PDF: cannot read its pages ({type(exc).__name__}: {exc})") from None
         body = body_size(runs)
-        for number, page in enumerate(runs, start=1):
-            text, page_headings = structured_text(page, body)
+        laid_out = [structured_text(page, body) for page in runs]
+        blank = [n for n, (text, _) in enumerate(laid_out, start=1) if not text]
+        scans = [n for n in blank if page_has_image(reader.pages[n - 1])]
+        ocr: dict[int, tuple[str, float]] = {}
+        if scans:
+            missing = ocr_missing()
+            if missing is not None:
+                if len(blank) == len(runs):
+                    raise LoaderError(source, f"no text layer (scanned PDF?): no page has extractable text and {missing} "
+                                              f"to OCR it; {INSTALL_HINT}")
+            else:
+                try:
+                    ocr = ocr_pages(data, scans, self.ocr_lang)
+                except Exception as exc:
+                    raise LoaderError(source, f"OCR of the scanned pages failed: {type(exc).__name__}: {exc}") from None
+        page_meta: dict[str, dict] = {}
+        for number, (text, page_headings) in enumerate(laid_out, start=1):
+            if not text and number in ocr:
+                text, page_headings = ocr[number][0].strip(), []
+                if text:
+                    page_meta[str(number)] = {"ocr": True, "ocr_confidence": ocr[number][1]}
             if not text:
                 continue  # an empty page gets no span
             if parts:
@@ -51,7 +76,9 @@ class PdfLoader:
             parts.append(text)
             at += len(text)
         if not parts:
-            raise LoaderError(source, "no text layer (scanned PDF?): no page has extractable text; OCR it first (e.g. ocrmypdf)")
+            why = "OCR found no text on its scanned pages" if scans else "its pages hold no images to OCR either"
+            raise LoaderError(source, f"no text layer (scanned PDF?): no page has extractable text and {why}; "
+                                      "OCR it with another tool first (e.g. ocrmypdf)")
         info = _info(reader)
         stat_created, stat_modified = file_dates(path)
         return [
@@ -65,7 +92,7 @@ class PdfLoader:
                 pages=tuple(pages),
                 sections=tuple(Span(off, headings[i + 1][0] if i + 1 < len(headings) else at, label)
                                for i, (off, label) in enumerate(headings)),
-                metadata={"page_count": len(reader.pages)},
+                metadata={"page_count": len(reader.pages), **({PAGE_METADATA: page_meta} if page_meta else {})},
             )
         ]
 
