@@ -42,8 +42,9 @@ def artifacts(tmp_path_factory) -> Path:
     return p
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(tmp_path_factory, embedder_warm):
+    """One server for every browser test (ingesting docs/ is most of their time)."""
     home = tmp_path_factory.mktemp("ui-home")
     cfg = load_config(overrides={"home": str(home), "rerank": {"enabled": False},
                                  "serve": {"burst": 1000, "rate_per_min": 60000, "heartbeat_s": 1}})

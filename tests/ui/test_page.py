@@ -91,6 +91,7 @@ def test_ask_cite_upload(served, browser, artifacts, tmp_path):
     assert cited["source"] in d.find_element(*_by("#source-meta")).text
     chunk = next(h for h in ref["chunks"] if h["chunk_id"] == cited["chunk_id"])
     assert _norm(d.find_element(*_by("#source-text")).text) == _norm(chunk["text"])
+    d.execute_script("window.scrollTo(0, 0)")
     d.save_screenshot(str(artifacts / "ask-view.png"))
 
     # conversation mode is offered exactly when the server has POST /v1/chat
@@ -109,6 +110,7 @@ def test_ask_cite_upload(served, browser, artifacts, tmp_path):
     rows = [r.text for r in d.find_elements(*_by("#docs tbody tr"))]
     assert any("shared/ui-upload-notes.md" in r and "succeeded" in r for r in rows), rows
     assert "added" in d.find_element(*_by("#last-report")).text
+    d.execute_script("window.scrollTo(0, 0)")
     d.save_screenshot(str(artifacts / "index-view.png"))
 
     # cost and eval views render (an SVG chart drawn by the page, or the empty note)
