@@ -167,6 +167,64 @@ class RAG:
             embed=self.support_embed,
         )
 
+    # ---- conversations (ragkit/chat/) -------------------------------------------------------------
+    @property
+    def chat_sessions(self):
+        """The session store: `<home>/chat/sessions.sqlite` (chat.path), pruned to chat.retention_days."""
+        from ragkit.chat.sessions import SessionStore
+
+        return self._part("chat_sessions", lambda: SessionStore(self.cfg.chat_path,
+                                                                retention_days=self.cfg.chat.retention_days))
+
+    @property
+    def condenser(self):
+        """The follow-up condenser: the LLM one (small route, ledger stage `condense`) when chat.condenser
+        is llm, or auto with an API model on the small route; else the offline one."""
+        def build():
+            from ragkit.answer.generators import api_routes
+            from ragkit.chat.condense import OfflineCondenser
+            from ragkit.chat.llm import LLMCondenser
+
+            mode = self.cfg.chat.condenser
+            if mode == "llm" or (mode == "auto" and api_routes(self.cfg).get("small")):
+                return LLMCondenser(self.gateway, fallback=OfflineCondenser())
+            return OfflineCondenser()
+        return self._part("condenser", build)
+
+    def _chat_runner(self):
+        from ragkit.chat.chat import ChatRunner
+
+        return ChatRunner(self, self.chat_sessions, self.condenser, self.cfg.chat)
+
+    def chat(self, session_id: str, message: str, *, filters: Mapping[str, Any] | None = None,
+             top_k: int | None = None, tenant: str | None = None):
+        """One turn of a conversation: the follow-up condensed into a standalone question, answered by
+        `ask` (the generator given the history within chat.history_tokens), stored in the session.
+        A `ChatAnswer`: an `Answer` plus `standalone_question`, `session_id`, `turn`."""
+        from ragkit.answer.events import AnswerFinal
+
+        for ev in self._chat_runner().run(session_id, message, filters=filters, top_k=top_k, tenant=tenant,
+                                          stream=False):
+            if isinstance(ev, AnswerFinal):
+                return ev.answer
+        raise AssertionError("the chat turn ended without an answer")  # pragma: no cover
+
+    def chat_stream(self, session_id: str, message: str, *, filters: Mapping[str, Any] | None = None,
+                    top_k: int | None = None, tenant: str | None = None):
+        """`chat`, streamed: a `ragkit.chat.Condensation` (the standalone question) first, then the events
+        of `ask_stream`; AnswerFinal's answer is the `ChatAnswer`, stored in the session."""
+        return self._chat_runner().run(session_id, message, filters=filters, top_k=top_k, tenant=tenant,
+                                       stream=True)
+
+    def chat_list(self, tenant: str | None = None):
+        return self.chat_sessions.sessions(tenant)
+
+    def chat_show(self, session_id: str, tenant: str | None = None):
+        return self.chat_sessions.turns(session_id, tenant)
+
+    def chat_delete(self, session_id: str, tenant: str | None = None) -> int:
+        return self.chat_sessions.delete(session_id, tenant)
+
     @property
     def support_embed(self):
         """The embed function citation verification uses: the embedder's, memoized by content hash
@@ -181,7 +239,7 @@ class RAG:
     def close(self) -> None:
         """Close every part this RAG built (parts given to the constructor are the caller's)."""
         for name, part in reversed(list(self._parts.items())):
-            if name in self._given or name in ("generators", "retriever", "support_embed") or part is None:
+            if name in self._given or name in ("generators", "retriever", "support_embed", "condenser") or part is None:
                 continue
             part.close()
         self._parts = {k: v for k, v in self._parts.items() if k in self._given}

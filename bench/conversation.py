@@ -1,0 +1,259 @@
+"""Issue 17: follow-up condensation, measured on TREC CAsT 2021 (retrieval) and CANARD dev (the
+rewrite against the gold rewrite).
+
+    python bench/conversation.py [--cast-only | --canard-only] [--tag TAG] [--llm]
+
+Data: ../shared/data/multiturn (or $RAGKIT_SHARED_DIR/data/multiturn), read in place, never copied.
+
+CAsT 2021: the 239 canonical passages are written as a BEIR JSONL corpus into a temporary folder
+and ingested with ragkit's default retrieval (hybrid dense MiniLM + BM25, DBSF fusion; reranker
+off) into .ragkit/bench/cast2021. Each conversation is then played through `RAG.chat` (offline
+condenser, extractive answers): the condenser sees only the earlier questions and ragkit's own
+answers. For each of the 213 follow-ups, the turn's canonical passage is looked for in the top of
+`RAG.search` with (a) the raw question, (b) ragkit's standalone question, (c) the manual rewrite,
+(d) the track's automatic rewrite (T5), and (e) the raw question with every earlier question
+appended (naive concatenation): hit@1, hit@5, nDCG@3 (one relevant passage). The follow-ups whose
+manual rewrite equals the raw question ("already stand alone") are reported apart.
+
+CANARD dev: the 2,940 follow-ups (turn > 1). The condenser sees the earlier question/answer pairs
+(the article title and section, history[0:2], dropped: no live chat has them) and its own earlier
+standalone questions. Scored: F1 of the content words (stemmed) each rewrite adds to the raw
+question against those the gold rewrite adds (1.0 when neither adds any), and the share of
+follow-ups whose gold-added names (capitalized words) all appear in the rewrite. Baselines: the raw
+question, and "append the history's most frequent name to any follow-up with a pronoun".
+
+Writes bench/results/conversation-<date>[-<tag>].json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from ragkit.chat.condense import (  # noqa: E402
+    PERSON_PRONOUNS,
+    THING_PRONOUNS,
+    HistoryTurn,
+    OfflineCondenser,
+    _cap_phrases,
+    _norm,
+    content_words,
+    words,
+)
+from ragkit.text.stem import stem_words  # noqa: E402
+
+
+def data_dir() -> Path:
+    shared = os.environ.get("RAGKIT_SHARED_DIR")
+    base = Path(shared) if shared else REPO.parent / "shared"
+    return base / "data" / "multiturn"
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def conversations(rows: list[dict]) -> dict[str, list[dict]]:
+    convs: dict[str, list[dict]] = collections.defaultdict(list)
+    for r in rows:
+        convs[str(r["conv"])].append(r)
+    for turns in convs.values():
+        turns.sort(key=lambda r: int(r["turn"]))
+    return dict(convs)
+
+
+# ---- CANARD: the rewrite against the gold rewrite ---------------------------------------------
+def _stemset(text: str) -> set[str]:
+    cw = content_words(text)
+    return set(stem_words(cw)) if cw else set()
+
+
+def added_f1(raw: str, rewrite: str, gold: str) -> float:
+    base = _stemset(raw)
+    mine, want = _stemset(rewrite) - base, _stemset(gold) - base
+    if not mine and not want:
+        return 1.0
+    if not mine or not want:
+        return 0.0
+    tp = len(mine & want)
+    if not tp:
+        return 0.0
+    p, r = tp / len(mine), tp / len(want)
+    return 2 * p * r / (p + r)
+
+
+def names_added(raw: str, gold: str) -> set[str]:
+    base = _stemset(raw)
+    out = set()
+    for w in words(gold):
+        n = _norm(w)
+        if w[:1].isupper() and n and n not in base:
+            s = stem_words([n])[0]
+            if s not in base and n in set(content_words(w)):
+                out.add(s)
+    # the sentence's first word is not a name unless it is capitalized in the middle too
+    first = words(gold)[:1]
+    if first and not any(t == first[0] for t in words(gold)[1:]):
+        out.discard(stem_words([_norm(first[0])])[0])
+    return out
+
+
+def frequent_name_baseline(raw: str, history: list[HistoryTurn]) -> str:
+    toks = {_norm(t) for t in words(raw)}
+    if not toks & (set(PERSON_PRONOUNS) | set(THING_PRONOUNS)):
+        return raw
+    counts = collections.Counter()
+    for h in history:
+        for p in _cap_phrases(h.question) + _cap_phrases(h.answer):
+            for w in p.split():
+                if _norm(w) not in content_words(w) and True:
+                    pass
+                counts[w] += 1
+    if not counts:
+        return raw
+    name = counts.most_common(1)[0][0]
+    return f"{raw.rstrip()} {name}"
+
+
+def canard(condenser: OfflineCondenser, rows: list[dict], llm=None) -> dict:
+    systems: dict[str, list[float]] = collections.defaultdict(list)
+    names_ok: dict[str, list[float]] = collections.defaultdict(list)
+    changed = 0
+    examples = []
+    for conv, turns in conversations(rows).items():
+        own: list[str] = []  # the condenser's own standalone questions, turn by turn
+        for r in turns:
+            h = r["history"][2:]
+            pairs = [(h[i], h[i + 1] if i + 1 < len(h) else "") for i in range(0, len(h), 2)]
+            history = [HistoryTurn(q, a, own[k] if k < len(own) else "") for k, (q, a) in enumerate(pairs)]
+            c = condenser.condense(r["raw"], history)
+            own.append(c.standalone)
+            if int(r["turn"]) == 1:
+                continue
+            gold = r["manual_rewrite"]
+            outs = {"raw": r["raw"], "frequent-name": frequent_name_baseline(r["raw"], history),
+                    "offline": c.standalone}
+            changed += c.changed
+            want = names_added(r["raw"], gold)
+            for k, v in outs.items():
+                systems[k].append(added_f1(r["raw"], v, gold))
+                if want:
+                    names_ok[k].append(float(want <= _stemset(v)))
+            if len(examples) < 12 and c.changed:
+                examples.append({"raw": r["raw"], "offline": c.standalone, "gold": gold})
+    n = len(systems["raw"])
+    return {"follow_ups": n, "changed_by_offline": changed,
+            "added_word_f1": {k: round(sum(v) / len(v), 4) for k, v in systems.items()},
+            "added_names_all_present": {k: round(sum(v) / len(v), 4) for k, v in names_ok.items()},
+            "follow_ups_with_gold_added_names": len(names_ok["raw"]), "examples": examples}
+
+
+# ---- CAsT: retrieval ---------------------------------------------------------------------------
+def rank_of(hits, gold: str) -> int | None:
+    seen: list[str] = []
+    for h in hits:
+        if h.chunk.source not in seen:
+            seen.append(h.chunk.source)
+    return seen.index(gold) + 1 if gold in seen else None
+
+
+def scores(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
+    return {"hit@1": round(sum(r == 1 for r in ranks) / n, 4),
+            "hit@5": round(sum(r is not None and r <= 5 for r in ranks) / n, 4),
+            "ndcg@3": round(sum(1 / math.log2(r + 1) for r in ranks if r is not None and r <= 3) / n, 4)}
+
+
+def cast(rows: list[dict], home: Path, llm: bool = False) -> dict:
+    from ragkit.rag import RAG
+
+    corpus_dir = Path(tempfile.mkdtemp(prefix="ragkit-cast-"))
+    corpus = corpus_dir / "cast2021-passages.jsonl"
+    seen: dict[str, str] = {}
+    for r in rows:
+        seen.setdefault(r["canonical_id"], r["passage"])
+    corpus.write_text("".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in seen.items()),
+                      encoding="utf-8")
+    cfg = {"home": str(home), "rerank": {"enabled": False}, "cache": {"semantic": False}}
+    out: dict = {"passages": len(seen)}
+    with RAG(cfg) as rag:
+        t = time.perf_counter()
+        rep = rag.ingest([corpus])
+        out["ingest_s"] = round(time.perf_counter() - t, 1)
+        out["points"] = rag.store.count()
+        out["added"] = rep.added
+        ranks: dict[str, list] = collections.defaultdict(list)
+        alone: dict[str, list] = collections.defaultdict(list)
+        first: dict[str, list] = collections.defaultdict(list)
+        examples, t_chat = [], time.perf_counter()
+        n_turns = 0
+        for conv, turns in conversations(rows).items():
+            session = f"cast-{conv}"
+            rag.chat_sessions.delete(session)
+            earlier: list[str] = []
+            for r in turns:
+                ans = rag.chat(session, r["raw"])
+                n_turns += 1
+                queries = {"raw": r["raw"], "condensed": ans.standalone_question, "manual": r["manual_rewrite"],
+                           "automatic": r["automatic_rewrite"], "concatenation": " ".join(earlier + [r["raw"]])}
+                earlier.append(r["raw"])
+                got = {k: rank_of(rag.search(q, top_k=20).results, r["canonical_id"]) for k, q in queries.items()}
+                bucket = first if int(r["turn"]) == 1 else ranks
+                for k, v in got.items():
+                    bucket[k].append(v)
+                if int(r["turn"]) > 1 and r["manual_rewrite"].strip() == r["raw"].strip():
+                    for k, v in got.items():
+                        alone[k].append(v)
+                if int(r["turn"]) > 1 and len(examples) < 15:
+                    examples.append({"raw": r["raw"], "condensed": ans.standalone_question,
+                                     "manual": r["manual_rewrite"]})
+            rag.chat_sessions.delete(session)
+        out["chat_seconds_per_turn"] = round((time.perf_counter() - t_chat) / max(n_turns, 1), 3)
+    out["follow_ups"] = len(ranks["raw"])
+    out["follow_ups"] = {k: scores(v) for k, v in ranks.items()} | {"n": len(ranks["raw"])}
+    out["stand_alone_follow_ups"] = {k: scores(v) for k, v in alone.items()} | {"n": len(alone["raw"])}
+    out["first_turns"] = {k: scores(v) for k, v in first.items()} | {"n": len(first["raw"])}
+    a, b, c = (out["follow_ups"][k]["hit@5"] for k in ("raw", "condensed", "manual"))
+    out["hit@5_gap_closed"] = round((b - a) / (c - a), 4) if c != a else None
+    out["examples"] = examples
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cast-only", action="store_true")
+    ap.add_argument("--canard-only", action="store_true")
+    ap.add_argument("--tag", default="")
+    ap.add_argument("--home", type=Path, default=REPO / ".ragkit" / "bench" / "cast2021")
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+    d = data_dir()
+    out: dict = {"date": dt.date.today().isoformat(), "cpu_count": os.cpu_count(), "condenser": "offline"}
+    condenser = OfflineCondenser()
+    if not args.cast_only:
+        t = time.perf_counter()
+        out["canard_dev"] = canard(condenser, load(d / "canard_dev.jsonl"))
+        out["canard_dev"]["seconds"] = round(time.perf_counter() - t, 1)
+        print("CANARD", json.dumps({k: v for k, v in out["canard_dev"].items() if k != "examples"}, indent=1))
+    if not args.canard_only:
+        out["cast2021"] = cast(load(d / "cast2021.jsonl"), args.home)
+        print("CAsT", json.dumps({k: v for k, v in out["cast2021"].items() if k != "examples"}, indent=1))
+    if not args.no_write:
+        name = f"conversation-{out['date']}{'-' + args.tag if args.tag else ''}.json"
+        (REPO / "bench" / "results" / name).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+        print("wrote bench/results/" + name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Follow-up condensation: a follow-up question ("When did they disband?") made stand-alone before
+retrieval, from what a live chat has (the earlier questions as condensed, and ragkit's own answers).
+
+`OfflineCondenser` (the default) is deterministic and needs no model. It was designed from the
+follow-ups of TREC CAsT 2021 and CANARD (bench/conversation.py; docs/guides/conversations.md):
+
+1. A question that already stands alone is left exactly as it is: one with no reference to the
+   conversation (no third-person pronoun or bare demonstrative, no "what about X", no "other" /
+   "else" / "too" continuation) and at least `min_content` content words of its own.
+2. The conversation's salient phrases are gathered from the history, most recent first: names
+   (runs of capitalized words, "Zappa and the Mothers of Invention") from the earlier questions
+   and answers, and noun phrases (runs of content words) from the earlier questions. Each is
+   scored by how often its words recur in the history, decayed by the age of the turn.
+3. A pronoun is replaced in place ("he" / "his" by the best name, preferring a person-like one;
+   "it" / "they" / "this" by the best phrase); an ellipsis ("what about X", a question of one or
+   two content words) gets the conversation's topic phrase appended. No word of the question is
+   ever removed, so the question's own content words always survive.
+
+`LLMCondenser` asks the small route (ledger stage `condense`, exact-cached by the gateway) and
+falls back to the offline rewrite when the model's rewrite drops a content word of the question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from ragkit.text.stem import stem_words
+from ragkit.text.stopwords import STOPWORDS
+
+__all__ = ["Condensed", "HistoryTurn", "OfflineCondenser", "content_words", "keeps_content_words"]
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-.&]*[A-Za-z0-9]|[A-Za-z0-9]")
+_SENT = re.compile(r"(?<=[.!?])\s+")
+PERSON_PRONOUNS = {"he": "", "him": "", "she": "", "his": "'s", "her": "", "hers": "'s", "himself": "",
+                   "herself": ""}
+THING_PRONOUNS = {"it": "", "its": "'s", "they": "", "them": "", "their": "'s", "theirs": "'s",
+                  "itself": "", "themselves": ""}
+DEMONSTRATIVES = {"this", "that", "these", "those"}
+CONTINUATIONS = {"other", "else", "another", "too", "also", "besides", "same"}
+QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "why", "how", "which", "whats"}
+# Words that carry no topic in a follow-up ("tell me more", "give some examples")
+GENERIC = STOPWORDS | QUESTION_WORDS | {
+    "tell", "know", "give", "want", "mean", "meant", "think", "say", "said", "example", "examples",
+    "kind", "kinds", "type", "types", "way", "ways", "thing", "things", "lot", "info", "information",
+    "interesting", "aspects", "aspect", "article", "happened", "happen", "important", "significant",
+    "wow", "really", "ok", "okay", "yes", "cool", "great", "thanks", "thank", "sure", "oh", "hmm",
+    "like", "good", "bad", "better", "best", "main", "common", "different", "difference",
+    "please", "explain", "describe", "talk", "let", "lets", "let's", "go", "going", "time", "later",
+    "first", "next", "last", "new", "old", "big", "long", "many", "much", "more", "most", "less", "still",
+}
+_CAP_CONNECT = {"of", "the", "and", "de", "da", "von", "van", "del", "la", "le", "du", "&", "for", "in"}
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _norm(w: str) -> str:
+    return w.lower().replace("’", "'").removesuffix("'s").strip("'.-")
+
+
+def content_words(text: str) -> list[str]:
+    """The words of `text` that say what it is about, lowercased (stopwords and question words out)."""
+    out = []
+    for w in words(text):
+        n = _norm(w)
+        if n and n not in STOPWORDS and n not in QUESTION_WORDS and (len(n) > 1 or n.isdigit()):
+            out.append(n)
+    return out
+
+
+def stems(text: str) -> set[str]:
+    cw = content_words(text)
+    return set(stem_words(cw)) if cw else set()
+
+
+def keeps_content_words(question: str, rewrite: str) -> tuple[bool, list[str]]:
+    """Whether every content word of `question` (stemmed) is in `rewrite`; and those missing."""
+    have = stems(rewrite)
+    cw = content_words(question)
+    missing = [w for w, s in zip(cw, stem_words(cw) if cw else []) if s not in have]
+    return not missing, missing
+
+
+@dataclass(frozen=True)
+class HistoryTurn:
+    """An earlier turn as the condenser sees it: the question asked, the stand-alone question it
+    was answered with, and the answer shown (empty when it abstained)."""
+
+    question: str
+    answer: str = ""
+    standalone: str = ""
+
+    @property
+    def asked(self) -> str:
+        return self.standalone or self.question
+
+
+@dataclass(frozen=True)
+class Condensed:
+    question: str  # as asked
+    standalone: str  # what retrieval runs on (== question when unchanged)
+    method: str  # "unchanged", "offline", "llm", "llm-cache", "guard"
+    reason: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.standalone != self.question
+
+
+@dataclass
+class _Phrase:
+    text: str
+    stems: frozenset
+    name: bool
+    score: float = 0.0
+    turn: int = 0  # age of the newest turn it was seen in (0: the previous turn)
+
+
+def _cap_phrases(text: str) -> list[str]:
+    """Runs of capitalized words (with inner 'of', 'the', 'and'); a sentence's first word only
+    when it is not a common word."""
+    out: list[str] = []
+    for sent in _SENT.split(text):
+        toks = words(sent)
+        run: list[str] = []
+        for i, t in enumerate(toks):
+            n = _norm(t)
+            cap = t[:1].isupper() and not (i == 0 and (n in GENERIC or n in PERSON_PRONOUNS or n in THING_PRONOUNS))
+            if cap and n not in QUESTION_WORDS and not (n in STOPWORDS and not run):
+                run.append(t)
+            elif run and n in _CAP_CONNECT and i + 1 < len(toks) and toks[i + 1][:1].isupper():
+                run.append(t)
+            else:
+                if run:
+                    out.append(" ".join(run))
+                run = []
+        if run:
+            out.append(" ".join(run))
+    cleaned = []
+    for p in out:
+        ws = p.split()
+        while ws and _norm(ws[-1]) in _CAP_CONNECT:
+            ws.pop()
+        while ws and _norm(ws[0]) in STOPWORDS:
+            ws.pop(0)
+        if ws:
+            cleaned.append(" ".join(w.removesuffix("'s").removesuffix("’s") for w in ws))
+    return cleaned
+
+
+def _noun_phrases(text: str) -> list[str]:
+    """Runs of topical words (not stopwords, question words or generic follow-up words)."""
+    out, run = [], []
+    for t in words(text):
+        n = _norm(t)
+        if n and n not in GENERIC and n not in PERSON_PRONOUNS and n not in THING_PRONOUNS and len(n) > 1:
+            run.append(t.removesuffix("'s").removesuffix("’s"))
+        else:
+            if run:
+                out.append(" ".join(run))
+            run = []
+    if run:
+        out.append(" ".join(run))
+    return out
+
+
+class OfflineCondenser:
+    """Deterministic follow-up rewriting from the history (see the module docstring)."""
+
+    method = "offline"
+
+    def __init__(self, *, decay: float = 0.6, min_content: int = 3, max_turns: int = 6, answer_weight: float = 0.5):
+        self.decay = decay
+        self.min_content = min_content
+        self.max_turns = max_turns
+        self.answer_weight = answer_weight
+
+    # ---- what the question needs --------------------------------------------------------------
+    def references(self, question: str) -> dict[str, list[str]]:
+        toks = [_norm(t) for t in words(question)]
+        person = [t for t in toks if t in PERSON_PRONOUNS]
+        thing = [t for t in toks if t in THING_PRONOUNS]
+        demo = [t for t in toks if t in DEMONSTRATIVES]
+        cont = [t for t in toks if t in CONTINUATIONS]
+        about = bool(re.match(r"^\W*(?:(?:and|so|ok|okay|really)\W+)*(?:what|how)\s+about\b", question, re.I)) or \
+            bool(re.match(r"^\W*and\b", question, re.I))
+        return {"person": person, "thing": thing, "demo": demo, "cont": cont, "about": ["about"] if about else []}
+
+    def stands_alone(self, question: str) -> bool:
+        refs = self.references(question)
+        if any(refs.values()):
+            return False
+        topical = [w for w in content_words(question) if w not in GENERIC]
+        return len(topical) >= self.min_content
+
+    # ---- the history's salient phrases ------------------------------------------------------------
+    def phrases(self, history: Sequence[HistoryTurn]) -> list[_Phrase]:
+        recent = list(history)[-self.max_turns:]
+        weight: dict[str, float] = {}
+        found: dict[str, _Phrase] = {}
+        for age, turn in enumerate(reversed(recent)):
+            w = self.decay ** age
+            for s in stems(turn.asked):
+                weight[s] = weight.get(s, 0.0) + w
+            for s in stems(turn.answer):
+                weight[s] = weight.get(s, 0.0) + w * self.answer_weight
+            cands = [(p, True) for p in _cap_phrases(turn.asked) + _cap_phrases(turn.answer)]
+            cands += [(p, False) for p in _noun_phrases(turn.asked)]
+            for text, is_name in cands:
+                st = frozenset(stems(text))
+                if not st:
+                    continue
+                key = " ".join(sorted(st))
+                if key not in found:
+                    found[key] = _Phrase(text, st, is_name, turn=age)
+                elif is_name and not found[key].name:
+                    found[key].name = True
+        for p in found.values():
+            p.score = sum(weight.get(s, 0.0) for s in p.stems) / (len(p.stems) ** 0.5) * (self.decay ** p.turn)
+        return sorted(found.values(), key=lambda p: (-p.score, p.turn, p.text))
+
+    # ---- the rewrite ----------------------------------------------------------------------------
+    def condense(self, question: str, history: Sequence[HistoryTurn]) -> Condensed:
+        history = [h for h in history if h.asked.strip()]
+        if not history:
+            return Condensed(question, question, "unchanged", "the first turn")
+        if self.stands_alone(question):
+            return Condensed(question, question, "unchanged", "the question stands alone")
+        cands = self.phrases(history)
+        own = stems(question)
+        cands = [p for p in cands if not p.stems <= own]
+        if not cands:
+            return Condensed(question, question, "unchanged", "nothing in the history to resolve against")
+        refs = self.references(question)
+        names = [p for p in cands if p.name]
+        person = names[0] if names else cands[0]
+        topic = cands[0]
+        out, used = [], set()
+        toks = re.split(r"(\W+)", question)
+        replaced = False
+        for i, t in enumerate(toks):
+            n = t.lower()
+            if n in PERSON_PRONOUNS and person.text not in used:
+                out.append(person.text + PERSON_PRONOUNS[n])
+                used.add(person.text)
+                replaced = True
+            elif n in THING_PRONOUNS and topic.text not in used:
+                out.append(topic.text + THING_PRONOUNS[n])
+                used.add(topic.text)
+                replaced = True
+            else:
+                out.append(t)
+        text = "".join(out)
+        if not replaced:
+            add = topic.text
+            stripped = text.rstrip()
+            end = stripped[-1] if stripped and stripped[-1] in "?.!" else ""
+            body = stripped[:-1] if end else stripped
+            text = f"{body} {'of' if False else ''}{add}{end or '?'}".replace("  ", " ")
+            reason = f"elliptical follow-up: added {add!r}"
+        else:
+            reason = "resolved: " + ", ".join(sorted(used))
+        return Condensed(question, text, self.method, reason)
