@@ -17,6 +17,10 @@ from tests.ui.conftest import KEY
 pytestmark = pytest.mark.integration
 QUESTION = "How do I scale out to a Qdrant server?"
 WAIT = 60
+NAV_TIMING = ("const n = performance.getEntriesByType('navigation')[0];"
+              "const own = performance.getEntriesByType('resource').filter((r) => r.name.includes('/ui/'));"
+              "return {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd, "
+              "bytes: own.reduce((a, r) => a + r.encodedBodySize, n.encodedBodySize)};")
 
 
 def _wait(driver, cond, timeout=WAIT):
@@ -61,10 +65,7 @@ def test_ask_cite_upload(served, browser, artifacts, tmp_path):
     # no key yet: the first API call gets 401 and the page asks for one
     key_input = _wait(d, lambda d: d.find_element(*_by("#key-input")) if d.find_element(
         *_by("#key-form")).is_displayed() else False)
-    load = d.execute_script("const n = performance.getEntriesByType('navigation')[0];"
-                            "return {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd, bytes: "
-                            "performance.getEntriesByType('resource').reduce((a, r) => a + r.encodedBodySize, "
-                            "n.encodedBodySize)};")
+    load = d.execute_script(NAV_TIMING)
     key_input.send_keys(KEY, Keys.ENTER)
     assert d.execute_script("return sessionStorage.getItem('ragkit.apiKey')") == KEY
     assert d.execute_script("return localStorage.length") == 0 and "ragkit" not in d.get_cookies().__repr__()
@@ -126,12 +127,16 @@ def test_ask_cite_upload(served, browser, artifacts, tmp_path):
     assert d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
     d.set_window_size(1280, 900)
 
+    # a warm load: the page's own three files from the server (the API calls it makes are not counted)
+    d.get(served.base + "/")
+    _wait(d, lambda d: d.execute_script("return document.body.dataset.ready") == "1")
+    warm = d.execute_script(NAV_TIMING)
     errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]
               and "401" not in e["message"]]
     assert not errors, errors
     size = page_size()
     (artifacts / "page-measurements.json").write_text(json.dumps({
         "page_bytes_html_js_css": size, "files": {n: len(asset(n)) for n in ASSETS},
-        "transferred_bytes": load["bytes"], "dom_content_loaded_ms": load["dcl"], "load_event_ms": load["load"],
+        "cold": load, "warm": warm,
         "first_answer_s": ask_s, "test_to_here_s": time.perf_counter() - t0}, indent=1))
-    assert size < 100_000
+    assert size < 100_000 and load["bytes"] == size
