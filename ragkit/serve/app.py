@@ -32,7 +32,7 @@ def create_app(cfg: RagkitConfig, *, rag: ServedRAG | None = None, keys: KeyRing
                env: Mapping[str, str] | None = None, embedder=None) -> FastAPI:
     """`rag`: a ServedRAG to serve (closed by the caller); else one is built from `cfg` (closed at
     shutdown). `keys`: else loaded from serve.keys_file and $RAGKIT_API_KEYS."""
-    from ragkit.serve import routes_browse, routes_ingest, routes_openai, routes_ops, routes_query, routes_ui
+    from ragkit.serve import routes_browse, routes_chat, routes_ingest, routes_openai, routes_ops, routes_query, routes_ui
 
     keys = keys if keys is not None else load_keys(cfg.serve.keys_file, env)
     own_rag = rag is None
@@ -68,7 +68,7 @@ def create_app(cfg: RagkitConfig, *, rag: ServedRAG | None = None, keys: KeyRing
                   description="Retrieval-augmented answers with verified citations. See docs/guides/serving.md.")
     app.state.ragkit = state
     for r in (routes_ops.router, routes_query.router, routes_openai.router, routes_ingest.router,
-              routes_browse.router, routes_ui.router):
+              routes_browse.router, routes_ui.router, routes_chat.router):
         app.include_router(r)
     _handlers(app)
     if cfg.serve.cors_origins:
