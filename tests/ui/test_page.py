@@ -118,8 +118,20 @@ def test_ask_cite_upload(served, browser, artifacts, tmp_path):
     d.find_element(*_by('.tab[data-view="cost"]')).click()
     _wait(d, lambda d: d.find_elements(*_by("#cost-chart svg, #cost-chart p")))
     assert "total cost" in d.find_element(*_by("#cost-totals")).text
+    rep = served.home / "evals" / "ui-demo" / "reports"  # where `ragkit eval` writes, under the served home
+    rep.mkdir(parents=True)
+    (rep / "report.json").write_text(json.dumps({
+        "status": "fail", "summary": {"pass": 1, "fail": 1, "skip": 0, "info": 0}, "run": {"started": "2026-12-03"},
+        "checks": [{"number": 1, "title": "Citations <b>verify</b>", "status": "fail",
+                    "metrics": [{"key": "citations.verified_share", "value": 0.5}]}]}))
+    (rep / "report.html").write_text("<!DOCTYPE html><title>r</title><style>h1{color:red}</style><h1>report</h1>")
     d.find_element(*_by('.tab[data-view="evals"]')).click()
-    _wait(d, lambda d: d.find_element(*_by("#evals")).text)
+    card = _wait(d, lambda d: (d.find_elements(*_by("#evals article")) or [False])[0])
+    assert "ui-demo" in card.text and "Citations <b>verify</b>" in card.text and "0.500" in card.text
+    with served.client(KEY) as c:
+        r = c.get("/v1/evals/ui-demo/report.html")
+        assert r.status_code == 200 and "sandbox" in r.headers["content-security-policy"]
+        assert c.get("/v1/evals/nope/report.html").status_code == 404
 
     # phone width: nothing wider than the window
     d.set_window_size(390, 844)

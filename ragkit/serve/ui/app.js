@@ -192,6 +192,10 @@
       let done = false;
       for await (const ev of sse(res)) {
         if (ev.event === "delta") live.textContent += ev.data.text;
+        else if (ev.event === "condensed") {
+          const sq = standalone(ev.data.standalone_question, q);
+          if (sq) clear(turn.querySelector(".answer")).append(sq);
+        }
         else if (ev.event === "reset") live.textContent = "";
         else if (ev.event === "done") { done = true; renderAnswer(turn, ev.data); }
         else if (ev.event === "error") {
@@ -218,15 +222,18 @@
     if (partial) box.append(el("p", { cls: "muted", text: partial }));
   }
 
+  function standalone(sq, asked) {  // conversation mode: what the follow-up was retrieved with
+    if (!sq || sq === asked) return null;
+    return el("p", { cls: "muted small standalone" }, "Searched for: ", el("q", { text: sq }));
+  }
   const MARK = /\[Source:[^\]]*\]/g;
   function renderAnswer(turn, a) {
     const live = turn.querySelector(".streaming");
     if (live) live.remove();
     turn.dataset.queryId = a.query_id || "";
     const box = clear(turn.querySelector(".answer"));
-    if (a.standalone_question && a.standalone_question !== a.question) {
-      box.append(el("p", { cls: "muted small standalone" }, "Searched for: ", el("q", { text: a.standalone_question })));
-    }
+    const sq = standalone(a.standalone_question, a.question);
+    if (sq) box.append(sq);
     if (a.abstained) {
       box.append(el("div", { cls: "abstained", role: "note" }, el("strong", { text: "No answer from the index. " }),
         a.text || "", a.abstain_reason ? el("p", { cls: "small", text: "Why: " + a.abstain_reason }) : null));
@@ -350,17 +357,14 @@
     if (!id) return;
     try {
       const s = await getJSON("/v1/chat/sessions/" + encodeURIComponent(id));
-      const turns = s.turns || s.messages || [];
       clear($("turns"));
-      let q = null;
-      for (const t of turns) {
-        if (t.role === "user") { q = t.content; continue; }
-        const question = t.question || q || "";
-        const answer = t.answer || (t.role === "assistant" ? { text: t.content, citations: t.citations || [] } : null);
-        if (!answer) continue;
-        const turn = newTurn(question);
-        renderAnswer(turn, Object.assign({ citations: [], chunks: [], latency: {} }, answer));
-        q = null;
+      for (const t of s.turns || []) {  // {turn, question, standalone, answer, abstained, citations, cost_usd, latency}
+        const cites = t.citations || [];
+        renderAnswer(newTurn(t.question || ""), {
+          question: t.question, text: t.answer || "", standalone_question: t.standalone, abstained: t.abstained,
+          citations: cites, chunks: [], verified: cites.every((c) => c.verified), cost_usd: t.cost_usd,
+          latency: t.latency || {}, query_id: t.query_id, routing: {}, usage: {},
+        });
       }
     } catch (e) { if (e.status !== 404) status(e.message); }
   }
