@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from ragkit.errors import RagkitError
+from ragkit.serve.budget import charge, check_budget
 from ragkit.serve.auth import require, scoped_filter
 from ragkit.serve.errors import ApiError, from_ragkit
 from ragkit.serve.keys import ApiKey
@@ -61,6 +62,7 @@ def _usage(answer) -> dict:
 async def chat_completions(body: ChatRequest, request: Request, key: ApiKey = Depends(require("query"))):
     question = _question(body)
     state = usable(request, question, body.top_k)
+    check_budget(state, key)
     try:
         filters = scoped_filter(key, body.filters)
     except RagkitError as exc:
@@ -68,13 +70,14 @@ async def chat_completions(body: ChatRequest, request: Request, key: ApiKey = De
     created = int(time.time())
     if body.stream:
         usage = bool((body.stream_options or {}).get("include_usage"))
-        return StreamingResponse(_chunks(state, question, filters, body, created, usage),
+        return StreamingResponse(_chunks(state, key, question, filters, body, created, usage),
                                  media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
     try:
         answer = await run_in_threadpool(state.rag.ask, question, filters=filters, top_k=body.top_k)
     except RagkitError as exc:
         raise from_ragkit(exc) from None
     state.metrics.observe_answer(answer)
+    charge(state, key, answer)
     cites = [c.to_dict() for c in answer.citations]
     return {"id": f"chatcmpl-{answer.query_id}", "object": "chat.completion", "created": created,
             "model": body.model, "system_fingerprint": None,
@@ -87,7 +90,7 @@ def _data(obj) -> str:
     return f"data: {json.dumps(obj, ensure_ascii=False, default=str)}\n\n"
 
 
-async def _chunks(state, question, filters, body: ChatRequest, created: int, include_usage: bool):
+async def _chunks(state, key: ApiKey, question, filters, body: ChatRequest, created: int, include_usage: bool):
     from ragkit.answer.events import AnswerDelta, AnswerError, AnswerFinal
 
     cid = None
@@ -113,6 +116,7 @@ async def _chunks(state, question, filters, body: ChatRequest, created: int, inc
                 a = ev.answer
                 cid = f"chatcmpl-{a.query_id}"
                 state.metrics.observe_answer(a)
+                charge(state, key, a)
                 extra = _extra(a)
                 if a.text != streamed:
                     extra["text"] = a.text

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from ragkit.errors import RagkitError
 from ragkit.serve.auth import require, scoped_filter
+from ragkit.serve.budget import charge, check_budget
 from ragkit.serve.errors import ApiError, from_ragkit
 from ragkit.serve.keys import ApiKey
 from ragkit.serve.schemas import AnswerOut, AskRequest, ErrorResponse, SearchOut, SearchRequest, answer_json, chunk_json
@@ -48,12 +49,13 @@ def wants_stream(request: Request, body_stream: bool) -> bool:
     "description": "the answer; or, streamed, events delta / citation / done / error"}})
 async def ask(body: AskRequest, request: Request, key: ApiKey = Depends(require("query"))):
     state = usable(request, body.question, body.top_k)
+    check_budget(state, key)
     try:
         filters = scoped_filter(key, body.filters)
     except RagkitError as exc:
         raise from_ragkit(exc) from None
     if wants_stream(request, body.stream):
-        return StreamingResponse(_ask_events(state, body.question, filters, body.top_k),
+        return StreamingResponse(_ask_events(state, key, body.question, filters, body.top_k),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     try:
@@ -61,10 +63,11 @@ async def ask(body: AskRequest, request: Request, key: ApiKey = Depends(require(
     except RagkitError as exc:
         raise from_ragkit(exc) from None
     state.metrics.observe_answer(answer)
+    charge(state, key, answer)
     return answer_json(answer)
 
 
-async def _ask_events(state, question: str, filters, top_k):
+async def _ask_events(state, key: ApiKey, question: str, filters, top_k):
     stream = ThreadStream(lambda: state.rag.ask_stream(question, filters=filters, top_k=top_k))
     yield comment("stream open")
     try:
@@ -75,6 +78,7 @@ async def _ask_events(state, question: str, filters, top_k):
             name, text = ask_frame(ev, answer_json)
             if name == "done":
                 state.metrics.observe_answer(ev.answer)
+                charge(state, key, ev.answer)
             yield text
     except RagkitError as exc:  # raised before the stream's own error handling (e.g. a bad filter)
         err = from_ragkit(exc)
