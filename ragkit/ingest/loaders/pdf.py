@@ -5,7 +5,8 @@ bold lines) as sections and paragraphs of their own, its monospaced lines as fen
 Encrypted files are opened only if the empty password works. A page with no extractable text
 that holds an image (a scan) is OCRed when Tesseract is installed (pdf_ocr.py): its chunks carry
 `ocr: true` and `ocr_confidence`. Without Tesseract, a PDF of scans only is refused with the
-install line; a scanned page among text pages is left out.
+install line; a scanned page among text pages is left out. Ruled tables become Markdown tables
+where pdfplumber (the `pdf-tables` extra) is installed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Iterable
 
 from ragkit.errors import LoaderError
 from ragkit.ingest.loaders.base import PAGE_METADATA, file_dates, iso_date, read_bytes, sha256_hex
+from ragkit.ingest.loaders import pdf_tables
 from ragkit.ingest.loaders.pdf_layout import body_size, read_page, structured_text
 from ragkit.ingest.loaders.pdf_ocr import INSTALL_HINT, ocr_missing, ocr_pages, page_has_image
 from ragkit.types import Document, Span
@@ -27,8 +29,9 @@ PLACEHOLDER_TITLES = frozenset({"untitled", "untitled document", "(anonymous)", 
 class PdfLoader:
     suffixes = (".pdf",)
 
-    def __init__(self, ocr_lang: str = "eng"):
+    def __init__(self, ocr_lang: str = "eng", tables: bool = True):
         self.ocr_lang = ocr_lang  # Tesseract language(s), e.g. "eng+deu"
+        self.tables = tables  # ruled tables as Markdown tables where pdfplumber is installed (pdf_tables.py)
 
     def load(self, path: Path, source: str) -> Iterable[Document]:
         data = read_bytes(path, source)
@@ -47,6 +50,16 @@ class PdfLoader:
             raise LoaderError(source, f"corrupt PDF: cannot read its pages ({type(exc).__name__}: {exc})") from None
         body = body_size(runs)
         laid_out = [structured_text(page, body) for page in runs]
+        drawn = [n for n, (text, _) in enumerate(laid_out, start=1)
+                 if self.tables and text and pdf_tables.may_have_table(reader.pages[n - 1])]
+        if drawn and pdf_tables.available():  # pdfplumber is imported only for a page that draws lines
+            try:
+                found = pdf_tables.tables_pages(data, drawn, body)
+            except Exception:  # tables are an improvement: a page pdfplumber cannot read keeps pypdf's text
+                found = {}
+            for number, (text, page_headings, _count) in found.items():
+                if text:
+                    laid_out[number - 1] = (text, page_headings)
         blank = [n for n, (text, _) in enumerate(laid_out, start=1) if not text]
         scans = [n for n in blank if page_has_image(reader.pages[n - 1])]
         ocr: dict[int, tuple[str, float]] = {}
