@@ -117,6 +117,19 @@ class _Phrase:
     name: bool
     score: float = 0.0
     turn: int = 0  # age of the newest turn it was seen in (0: the previous turn)
+    asked: bool = False  # seen in a question (not only in an answer)
+    name_score: float = 0.0
+    entity: bool = False  # a whole (short) answer: the thing the conversation went on about
+
+
+def _cap_follows(toks: list[str], i: int) -> bool:
+    """Whether a capitalized word follows position i after at most one more connector ("and the M...")."""
+    for t in toks[i:i + 2]:
+        if t[:1].isupper():
+            return True
+        if _norm(t) not in _CAP_CONNECT:
+            return False
+    return False
 
 
 def _cap_phrases(text: str) -> list[str]:
@@ -131,7 +144,7 @@ def _cap_phrases(text: str) -> list[str]:
             cap = t[:1].isupper() and not (i == 0 and (n in GENERIC or n in PERSON_PRONOUNS or n in THING_PRONOUNS))
             if cap and n not in QUESTION_WORDS and not (n in STOPWORDS and not run):
                 run.append(t)
-            elif run and n in _CAP_CONNECT and i + 1 < len(toks) and toks[i + 1][:1].isupper():
+            elif run and n in _CAP_CONNECT and _cap_follows(toks, i + 1):
                 run.append(t)
             else:
                 if run:
@@ -151,19 +164,35 @@ def _cap_phrases(text: str) -> list[str]:
     return cleaned
 
 
-def _noun_phrases(text: str) -> list[str]:
-    """Runs of topical words (not stopwords, question words or generic follow-up words)."""
+VERBISH = frozenset("""
+    is are was were be been am do does did done have has had get got make makes made go goes went come
+    came take took give gave see saw seen know knew think thought want wanted need needs like tell told
+    say said help helps work works use find found keep play plays start started try tried become became
+    affect affects cause causes caused happen happened mean meant consider live lives include includes
+    compare compared sound sounds seem seems heard hear mentioned learn talk stop boost release released
+    eat eats protect treat install installing established related reduce drink win won leave leaving
+    write wrote call called show shown look looks feel""".split())
+
+
+def _noun_phrases(text: str, max_words: int = 3) -> list[str]:
+    """Runs of topical words (not stopwords, question words, generic follow-up words or common
+    verbs), each cut to its last `max_words` words (an English noun phrase ends in its head)."""
     out, run = [], []
+
+    def flush():
+        if run:
+            out.append(" ".join(run[-max_words:]))
+        run.clear()
+
     for t in words(text):
         n = _norm(t)
-        if n and n not in GENERIC and n not in PERSON_PRONOUNS and n not in THING_PRONOUNS and len(n) > 1:
-            run.append(t.removesuffix("'s").removesuffix("’s"))
+        bad = (not n or n in GENERIC or n in PERSON_PRONOUNS or n in THING_PRONOUNS or len(n) < 2
+               or n in VERBISH or (n.endswith("ed") and len(n) > 5) or n.isdigit())
+        if bad:
+            flush()
         else:
-            if run:
-                out.append(" ".join(run))
-            run = []
-    if run:
-        out.append(" ".join(run))
+            run.append(t.removesuffix("'s").removesuffix("’s"))
+    flush()
     return out
 
 
@@ -172,11 +201,14 @@ class OfflineCondenser:
 
     method = "offline"
 
-    def __init__(self, *, decay: float = 0.6, min_content: int = 3, max_turns: int = 6, answer_weight: float = 0.5):
+    def __init__(self, *, decay: float = 0.3, min_content: int = 4, max_turns: int = 6, answer_weight: float = 0.0,
+                 name_answer_weight: float = 0.5, name_decay: float = 0.85):
         self.decay = decay
         self.min_content = min_content
         self.max_turns = max_turns
         self.answer_weight = answer_weight
+        self.name_answer_weight = name_answer_weight
+        self.name_decay = name_decay
 
     # ---- what the question needs --------------------------------------------------------------
     def references(self, question: str) -> dict[str, list[str]]:
@@ -199,27 +231,41 @@ class OfflineCondenser:
     # ---- the history's salient phrases ------------------------------------------------------------
     def phrases(self, history: Sequence[HistoryTurn]) -> list[_Phrase]:
         recent = list(history)[-self.max_turns:]
-        weight: dict[str, float] = {}
+        weight: dict[str, float] = {}  # what the questions were about
+        named: dict[str, float] = {}  # ... and the answers too (for names)
         found: dict[str, _Phrase] = {}
         for age, turn in enumerate(reversed(recent)):
             w = self.decay ** age
             for s in stems(turn.asked):
                 weight[s] = weight.get(s, 0.0) + w
+                named[s] = named.get(s, 0.0) + self.name_decay ** age
             for s in stems(turn.answer):
                 weight[s] = weight.get(s, 0.0) + w * self.answer_weight
-            cands = [(p, True) for p in _cap_phrases(turn.asked) + _cap_phrases(turn.answer)]
-            cands += [(p, False) for p in _noun_phrases(turn.asked)]
-            for text, is_name in cands:
+                named[s] = named.get(s, 0.0) + self.name_decay ** age * self.name_answer_weight
+            cands = [(p, True, "q") for p in _cap_phrases(turn.question) + _cap_phrases(turn.asked)]
+            names = _cap_phrases(turn.answer)
+            if len(names) == 1 and len(words(turn.answer)) <= 8 and \
+                    len(words(names[0])) >= len(words(turn.answer)) - 1:
+                cands.insert(0, (names[0], True, "entity"))  # the answer is a name: what follows is about it
+            cands += [(p, True, "a") for p in names if len(p.split()) <= 4]
+            cands += [(p, False, "q") for p in _noun_phrases(turn.question)]
+            for text, is_name, where in cands:
                 st = frozenset(stems(text))
                 if not st:
                     continue
                 key = " ".join(sorted(st))
                 if key not in found:
-                    found[key] = _Phrase(text, st, is_name, turn=age)
-                elif is_name and not found[key].name:
-                    found[key].name = True
+                    found[key] = _Phrase(text, st, is_name, turn=age, asked=where != "a", entity=where == "entity")
+                else:
+                    found[key].name |= is_name
+                    found[key].asked |= where != "a"
+                    found[key].entity |= where == "entity"
         for p in found.values():
             p.score = sum(weight.get(s, 0.0) for s in p.stems) / (len(p.stems) ** 0.5) * (self.decay ** p.turn)
+            p.name_score = max(named.get(s, 0.0) for s in p.stems) + 0.1 * len(p.stems)
+            if p.entity:
+                p.score += 2.0
+                p.name_score += 1.0
         return sorted(found.values(), key=lambda p: (-p.score, p.turn, p.text))
 
     # ---- the rewrite ----------------------------------------------------------------------------
@@ -234,10 +280,10 @@ class OfflineCondenser:
         cands = [p for p in cands if not p.stems <= own]
         if not cands:
             return Condensed(question, question, "unchanged", "nothing in the history to resolve against")
-        refs = self.references(question)
-        names = [p for p in cands if p.name]
-        person = names[0] if names else cands[0]
-        topic = cands[0]
+        asked = [p for p in cands if p.asked] or cands
+        topic = asked[0]
+        names = sorted((p for p in cands if p.name), key=lambda p: (-p.name_score, p.text))
+        person = names[0] if names and names[0].name_score >= 1.0 else topic
         out, used = [], set()
         toks = re.split(r"(\W+)", question)
         replaced = False
@@ -259,7 +305,7 @@ class OfflineCondenser:
             stripped = text.rstrip()
             end = stripped[-1] if stripped and stripped[-1] in "?.!" else ""
             body = stripped[:-1] if end else stripped
-            text = f"{body} {'of' if False else ''}{add}{end or '?'}".replace("  ", " ")
+            text = f"{body} {add}{end or '?'}"
             reason = f"elliptical follow-up: added {add!r}"
         else:
             reason = "resolved: " + ", ".join(sorted(used))

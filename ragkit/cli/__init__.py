@@ -8,7 +8,7 @@ import os
 
 from ragkit.cli.app import app
 
-_COMMAND_MODULES = ("config_cmd", "ingest", "search", "query", "cost", "eval", "serve")
+_COMMAND_MODULES = ("config_cmd", "ingest", "search", "query", "chat", "cost", "eval", "serve")
 
 
 def main() -> None:
