@@ -105,7 +105,8 @@ def _print(answer, show_context: bool, text: bool = True) -> None:
     if show_context:
         console.print("\n[bold]context[/bold]")
         for h in answer.chunks:
-            page = f", page {h.chunk.page}" if h.chunk.page is not None else ""
+            word = "slide" if (h.chunk.metadata or {}).get("page_label") == "slide" else "page"  # PPTX pages are slides
+            page = f", {word} {h.chunk.page}" if h.chunk.page is not None else ""
             console.print(f"  \\[{h.rank}] {term(h.chunk.source)}{page}: {term(snippet(h.chunk.text, 300))}", highlight=False)
     cost = "unknown (unpriced model)" if answer.cost_usd is None else f"${answer.cost_usd:.6f}"
     lat = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in answer.latency.items())

@@ -83,7 +83,8 @@ def register(app: typer.Typer) -> None:
             console.print("no results")
         for h in hits:
             c = h.chunk
-            where = term(c.source) + (f", page {c.page}" if c.page is not None else "")
+            word = "slide" if (c.metadata or {}).get("page_label") == "slide" else "page"  # PPTX pages are slides
+            where = term(c.source) + (f", {word} {c.page}" if c.page is not None else "")
             where += f" § {term(c.section)}" if c.section else ""
             console.print(f"[bold]{h.rank:>2}.[/bold] [cyan]{h.score:.4f}[/cyan]  {where}", highlight=False)
             console.print(f"    {term(snippet(c.text))}", highlight=False)
