@@ -8,8 +8,10 @@ Without chromium/chromedriver/selenium the tests skip and say why; with RAGKIT_R
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -42,14 +44,39 @@ def artifacts(tmp_path_factory) -> Path:
     return p
 
 
+def _docs_index(cfg_overrides: dict, embedder) -> Path:
+    """An index of docs/ built once per content and config (.ragkit/test-cache/ui-<key>/index), so a
+    second run does not embed docs/ again (about a minute on two shared cores). Built aside, then
+    renamed into place: two runs at once never see half of one."""
+    from ragkit.evals.workdir import index_fingerprint
+
+    docs = REPO / "docs"
+    h = hashlib.sha256(index_fingerprint(load_config(overrides=cfg_overrides), [docs]).encode())
+    for f in sorted(p for p in docs.rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(docs)).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+    cache = REPO / ".ragkit" / "test-cache" / f"ui-{h.hexdigest()[:16]}"
+    if not (cache / "index").is_dir():
+        build = Path(tempfile.mkdtemp(prefix="ui-build-", dir=cache.parent if cache.parent.is_dir() else None))
+        with ServedRAG(load_config(overrides={**cfg_overrides, "home": str(build)}), embedder=embedder) as rag:
+            report = rag.ingest([docs])
+        assert report.added and not report.failed, report
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(build, cache)
+        except OSError:  # another run got there first
+            shutil.rmtree(build, ignore_errors=True)
+    return cache / "index"
+
+
 @pytest.fixture(scope="session")
 def served(tmp_path_factory, embedder_warm):
-    """One server for every browser test (ingesting docs/ is most of their time)."""
+    """One server for every browser test, over an index of docs/ (copied from the cache)."""
     home = tmp_path_factory.mktemp("ui-home")
-    cfg = load_config(overrides={"home": str(home), "rerank": {"enabled": False},
+    base = {"rerank": {"enabled": False}}
+    shutil.copytree(_docs_index(base, embedder_warm), home / "index")
+    cfg = load_config(overrides={**base, "home": str(home),
                                  "serve": {"burst": 1000, "rate_per_min": 60000, "heartbeat_s": 1}})
     rag = ServedRAG(cfg, embedder=embedder_warm)
-    rag.ingest([REPO / "docs"])
     live = start(cfg, rag, {"RAGKIT_API_KEYS": f"{KEY}::admin"}, home)
     wait_ready(live)
     yield live

@@ -24,9 +24,12 @@ NAV_TIMING = ("const n = performance.getEntriesByType('navigation')[0];"
 
 
 def _wait(driver, cond, timeout=WAIT):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(cond)
+    # a view re-renders its table while it is read: read it again
+    return WebDriverWait(driver, timeout, poll_frequency=0.05,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(cond)
 
 
 def _by(css):
@@ -108,9 +111,9 @@ def test_ask_cite_upload(served, browser, artifacts, tmp_path):
     d.find_element(*_by("#upload-files")).send_keys(str(up))
     d.find_element(*_by("#upload-form button[type=submit]")).click()
     _wait(d, lambda d: "ingest succeeded" in d.find_element(*_by("#upload-state")).text)
-    rows = [r.text for r in d.find_elements(*_by("#docs tbody tr"))]
-    assert any("shared/ui-upload-notes.md" in r and "succeeded" in r for r in rows), rows
-    assert "added" in d.find_element(*_by("#last-report")).text
+    _wait(d, lambda d: any("shared/ui-upload-notes.md" in r.text and "succeeded" in r.text
+                           for r in d.find_elements(*_by("#docs tbody tr"))), timeout=10)
+    _wait(d, lambda d: "added" in d.find_element(*_by("#last-report")).text, timeout=10)
     d.execute_script("window.scrollTo(0, 0)")
     d.save_screenshot(str(artifacts / "index-view.png"))
 
