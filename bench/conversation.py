@@ -178,13 +178,16 @@ def scores(ranks: list[int | None]) -> dict[str, float]:
 def cast(rows: list[dict], home: Path, llm: bool = False) -> dict:
     from ragkit.rag import RAG
 
-    corpus_dir = Path(tempfile.mkdtemp(prefix="ragkit-cast-"))
+    # a fixed path outside the repository: the same documents on every run (a new path would be new documents)
+    corpus_dir = Path(tempfile.gettempdir()) / "ragkit-bench-cast2021"
+    corpus_dir.mkdir(exist_ok=True)
     corpus = corpus_dir / "cast2021-passages.jsonl"
     seen: dict[str, str] = {}
     for r in rows:
         seen.setdefault(r["canonical_id"], r["passage"])
-    corpus.write_text("".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in seen.items()),
-                      encoding="utf-8")
+    text = "".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in seen.items())
+    if not corpus.is_file() or corpus.read_text(encoding="utf-8") != text:
+        corpus.write_text(text, encoding="utf-8")
     cfg = {"home": str(home), "rerank": {"enabled": False}, "cache": {"semantic": False}}
     out: dict = {"passages": len(seen)}
     with RAG(cfg) as rag:
@@ -193,6 +196,7 @@ def cast(rows: list[dict], home: Path, llm: bool = False) -> dict:
         out["ingest_s"] = round(time.perf_counter() - t, 1)
         out["points"] = rag.store.count()
         out["added"] = rep.added
+        assert out["points"] < 2 * len(seen) * 3, "the index holds other documents: remove --home and rerun"
         ranks: dict[str, list] = collections.defaultdict(list)
         alone: dict[str, list] = collections.defaultdict(list)
         first: dict[str, list] = collections.defaultdict(list)

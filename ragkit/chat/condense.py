@@ -171,7 +171,8 @@ VERBISH = frozenset("""
     affect affects cause causes caused happen happened mean meant consider live lives include includes
     compare compared sound sounds seem seems heard hear mentioned learn talk stop boost release released
     eat eats protect treat install installing established related reduce drink win won leave leaving
-    write wrote call called show shown look looks feel""".split())
+    write wrote call called show shown look looks feel run runs ran move moves moved build built
+    replace replaced wear wears commission commissioned""".split())
 
 
 def _noun_phrases(text: str, max_words: int = 3) -> list[str]:
