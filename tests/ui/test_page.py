@@ -108,12 +108,16 @@ def test_ask_cite_upload(served, browser, artifacts, tmp_path):
     _wait(d, lambda d: len(d.find_elements(*_by("#docs tbody tr"))) > 3)
     up = tmp_path / "ui-upload-notes.md"
     up.write_text("# Upload notes\n\nThe quokka gateway restarts every Tuesday at 04:00 UTC.\n")
-    d.find_element(*_by("#upload-files")).send_keys(str(up))
+    broken = tmp_path / "ui-broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not really a PDF")
+    d.find_element(*_by("#upload-files")).send_keys(f"{up}\n{broken}")
     d.find_element(*_by("#upload-form button[type=submit]")).click()
     _wait(d, lambda d: "ingest succeeded" in d.find_element(*_by("#upload-state")).text)
     _wait(d, lambda d: any("shared/ui-upload-notes.md" in r.text and "succeeded" in r.text
                            for r in d.find_elements(*_by("#docs tbody tr"))), timeout=10)
     _wait(d, lambda d: "added" in d.find_element(*_by("#last-report")).text, timeout=10)
+    failures = d.find_element(*_by("#last-report table")).text  # a failed file is listed with its reason
+    assert "shared/ui-broken.pdf" in failures and len(failures.split("ui-broken.pdf", 1)[1].strip()) > 5, failures
     d.execute_script("window.scrollTo(0, 0)")
     d.save_screenshot(str(artifacts / "index-view.png"))
 

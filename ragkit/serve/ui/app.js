@@ -118,6 +118,7 @@
   let current = "ask";
   function show(view) {
     current = view;
+    status("");
     for (const t of document.querySelectorAll(".tab")) {
       if (t.dataset.view === view) t.setAttribute("aria-current", "page"); else t.removeAttribute("aria-current");
     }
@@ -396,7 +397,7 @@
     for (const doc of d.documents) {
       const job = lastIngest.get(doc.source);
       body.append(el("tr", {}, el("td", { text: doc.source }), el("td", { text: doc.title || "" }),
-        el("td", { cls: "num", text: doc.chunks }), el("td", { text: (doc.modified || doc.created || "").slice(0, 10) }),
+        el("td", { cls: "num", text: doc.chunks }), el("td", { cls: "nowrap", text: (doc.modified || doc.created || "").slice(0, 10) }),
         el("td", { text: job ? job.state + " " + when(job.finished || job.created) : "" })));
     }
     const done = j.jobs.find((x) => x.report || x.error);
