@@ -51,7 +51,7 @@ from ragkit.chat.condense import (  # noqa: E402
     content_words,
     words,
 )
-from ragkit.text.stem import stem_words  # noqa: E402
+from ragkit.chat.metrics import added_f1, names_added, stemset  # noqa: E402
 
 
 def data_dir() -> Path:
@@ -74,39 +74,7 @@ def conversations(rows: list[dict]) -> dict[str, list[dict]]:
 
 
 # ---- CANARD: the rewrite against the gold rewrite ---------------------------------------------
-def _stemset(text: str) -> set[str]:
-    cw = content_words(text)
-    return set(stem_words(cw)) if cw else set()
-
-
-def added_f1(raw: str, rewrite: str, gold: str) -> float:
-    base = _stemset(raw)
-    mine, want = _stemset(rewrite) - base, _stemset(gold) - base
-    if not mine and not want:
-        return 1.0
-    if not mine or not want:
-        return 0.0
-    tp = len(mine & want)
-    if not tp:
-        return 0.0
-    p, r = tp / len(mine), tp / len(want)
-    return 2 * p * r / (p + r)
-
-
-def names_added(raw: str, gold: str) -> set[str]:
-    base = _stemset(raw)
-    out = set()
-    for w in words(gold):
-        n = _norm(w)
-        if w[:1].isupper() and n and n not in base:
-            s = stem_words([n])[0]
-            if s not in base and n in set(content_words(w)):
-                out.add(s)
-    # the sentence's first word is not a name unless it is capitalized in the middle too
-    first = words(gold)[:1]
-    if first and not any(t == first[0] for t in words(gold)[1:]):
-        out.discard(stem_words([_norm(first[0])])[0])
-    return out
+_stemset = stemset
 
 
 def frequent_name_baseline(raw: str, history: list[HistoryTurn]) -> str:
@@ -117,9 +85,8 @@ def frequent_name_baseline(raw: str, history: list[HistoryTurn]) -> str:
     for h in history:
         for p in _cap_phrases(h.question) + _cap_phrases(h.answer):
             for w in p.split():
-                if _norm(w) not in content_words(w) and True:
-                    pass
-                counts[w] += 1
+                if _norm(w) in content_words(w):
+                    counts[w] += 1
     if not counts:
         return raw
     name = counts.most_common(1)[0][0]

@@ -11,6 +11,12 @@ never contain (an injected instruction it must not follow). Tags with a meaning 
 `adversarial`, `out_of_corpus`, `injection`, `filter`, `in_corpus_unanswerable` (unanswerable
 questions about topics the corpus covers: their abstention rate is reported on its own, outside
 abstention precision and recall).
+
+A conversation suite is the same file with `"conversation": "c1"` on each turn (the turns of a
+conversation in file order) and optionally `"rewrite"`, the gold standalone question: each turn is
+played through `RAG.chat` in one session per conversation, retrieval is scored on the standalone
+question it produced, the answer checked like any other, and the condensation figures (added-word
+F1 against `rewrite`, share of turns condensed) reported (ragkit/chat/).
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ class EvalItem:
     forbidden: tuple[str, ...] = ()
     ask: bool = True  # asked through RAG.ask (BEIR sets ask a sample)
     group: str = ""
+    conversation: str = ""  # a turn of this conversation: asked through RAG.chat (in file order)
+    rewrite: str = ""  # the gold standalone question of a conversation turn
 
     def has(self, tag: str) -> bool:
         return tag in self.tags
@@ -57,6 +65,8 @@ class QAItem(BaseModel):
     filters: dict[str, Any] | None = None
     forbidden: list[str] = Field(default_factory=list)
     id: str | None = None
+    conversation: str | None = None
+    rewrite: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "QAItem":
@@ -88,6 +98,7 @@ def load_qa(path: str | Path) -> list[EvalItem]:
             id=qid, question=row.question, answers=tuple(row.answers), answerable=row.answerable,
             gold={s: 1 for s in row.sources}, tags=tuple(row.tags), filters=row.filters,
             forbidden=tuple(row.forbidden), ask=True, group=_group(row.tags, row.answerable),
+            conversation=row.conversation or "", rewrite=row.rewrite or "",
         ))
     if not out:
         raise SuiteError(f"{p}: no questions")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -60,6 +60,7 @@ class Observed:
     notes: list[str] = field(default_factory=list)
     query_embedding: dict[str, dict[str, Any]] = field(default_factory=dict)  # phase -> batches, queries, seconds
     embed_alone_s: list[float] = field(default_factory=list)
+    condensation: dict[str, Any] | None = None  # conversation suites: turns, condensed, added_word_f1
 
 
 def thresholds_for(suite: Suite) -> dict[str, Threshold]:
@@ -91,10 +92,14 @@ def run_suite(suite: Suite, options: RunOptions | None = None) -> dict[str, Any]
         _phase(obs, "ingest", lambda: _ingest(rag, suite, paths, obs, progress))
         if {"chunking", "metadata"} & set(enabled):
             _phase(obs, "chunks", lambda: _observe_chunks(rag, cfg, paths, obs, progress))
-        _phase(obs, "search", lambda: _search(rag, cfg, suite, items, obs, progress))
+        chats: dict[str, Any] = {}
+        if any(it.conversation for it in items):
+            _phase(obs, "chat", lambda: chats.update(_play_conversations(rag, items, obs, progress)))
+        searched = [replace(it, question=chats[it.id].standalone_question) if it.id in chats else it for it in items]
+        _phase(obs, "search", lambda: _search(rag, cfg, suite, searched, obs, progress))
         asked = [it for it in items if it.ask]
         if asked and set(enabled) & {"hallucination", "citations", "idk", "latency", "cost", "judge"}:
-            _phase(obs, "ask", lambda: _ask(rag, asked, obs, progress))
+            _phase(obs, "ask", lambda: _ask(rag, asked, obs, progress, chats))
     finished = time.time()
     if cfg.ledger.enabled:
         obs.rows = _ledger_rows(cfg.ledger_path, started, finished + 1.0)
@@ -268,7 +273,38 @@ def _deepen(rag, found, spec, depth: int, want: int, cap: int) -> None:
         pending = still
 
 
-def _ask(rag, asked: Sequence[EvalItem], obs: Observed, progress: Progress) -> None:
+def _play_conversations(rag, items: Sequence[EvalItem], obs: Observed, progress: Progress) -> dict[str, Any]:
+    """Each conversation's turns through RAG.chat, in file order, one fresh session each: item id ->
+    ChatAnswer (its standalone question is what retrieval is scored on). Adds the condensation figures
+    to the notes."""
+    from ragkit.chat.metrics import added_f1
+
+    turns = [it for it in items if it.conversation]
+    progress("chat", 0, len(turns))
+    out: dict[str, Any] = {}
+    for conv in dict.fromkeys(it.conversation for it in turns):
+        rag.chat_delete(f"eval:{conv}")
+    for it in turns:
+        try:
+            out[it.id] = rag.chat(f"eval:{it.conversation}", it.question, filters=it.filters)
+        except RagkitError as exc:
+            obs.notes.append(f"conversation {it.conversation}, turn {it.id}: {type(exc).__name__}: {exc}")
+        progress("chat", 1, None)
+    for conv in dict.fromkeys(it.conversation for it in turns):
+        rag.chat_delete(f"eval:{conv}")
+    done = [it for it in turns if it.id in out]
+    changed = sum(out[it.id].standalone_question != it.question for it in done)
+    scored = [added_f1(it.question, out[it.id].standalone_question, it.rewrite) for it in done if it.rewrite]
+    f1 = f"; added-word F1 against the gold rewrites {sum(scored) / len(scored):.3f} ({len(scored)} turns)" \
+        if scored else ""
+    obs.notes.append(f"conversations: {len(done)} turns in {len({it.conversation for it in done})} conversation(s), "
+                     f"{changed} condensed{f1}")
+    obs.condensation = {"turns": len(done), "condensed": changed,
+                        "added_word_f1": round(sum(scored) / len(scored), 4) if scored else None}
+    return out
+
+
+def _ask(rag, asked: Sequence[EvalItem], obs: Observed, progress: Progress, chats=None) -> None:
     """Ask each question; a question that raises is recorded with its error (a bad question never
     stops the run). When the first ABORT_AFTER questions all fail with the same exception that is
     not a RagkitError, the pipeline itself is broken: the run stops with that error.
@@ -299,7 +335,7 @@ def _ask(rag, asked: Sequence[EvalItem], obs: Observed, progress: Progress) -> N
                 n += 1
                 try:
                     hits = batch.hits
-                    ans = rag.ask(it.question, filters=it.filters)
+                    ans = chats[it.id] if chats and it.id in chats else rag.ask(it.question, filters=it.filters)
                     a = answer_obs(it.id, ans)
                     if batch.hits > hits:
                         _batched_embed_latency(a, batch.per_query_s)
