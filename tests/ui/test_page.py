@@ -98,6 +98,18 @@ def test_ask_cite_upload(served, browser, artifacts, tmp_path):
     d.execute_script("window.scrollTo(0, 0)")
     d.save_screenshot(str(artifacts / "ask-view.png"))
 
+    # a source filter from the index's metadata narrows the answer to that source
+    d.find_element(*_by("#filters summary")).click()
+    d.find_element(*_by('#f-source option[value="faq.md"]')).click()
+    assert d.find_elements(*_by('#f-section option[value="How do I move from the embedded store to a Qdrant server?"]'))
+    q.send_keys(QUESTION, Keys.ENTER)
+    _wait(d, lambda d: len(d.find_elements(*_by("#turns .turn"))) == 2
+          and d.find_elements(*_by("#turns .turn:first-child .meta div")))
+    chips = [c.text for c in d.find_elements(*_by("#turns .turn:first-child .chip"))]
+    assert chips and all(c.startswith("faq.md") for c in chips), chips
+    d.find_element(*_by("#f-clear")).click()
+    d.find_element(*_by("#filters summary")).click()
+
     # conversation mode is offered exactly when the server has POST /v1/chat
     with httpx.Client(base_url=served.base) as c:
         has_chat = "/v1/chat" in c.get("/openapi.json").json()["paths"]
