@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from ragkit.answer.text import QUESTION_WORDS, content_stems, coverage, names, split_sentences, stem_words
-from ragkit.config.abstention import MINIMUM_CHECKS, WEIGHTED_CHECK_KEY
+from ragkit.answer.answerability import answerability, answerability_features
+from ragkit.config.abstention import ANSWERABILITY_CHECK_KEY, MINIMUM_CHECKS, WEIGHTED_CHECK_KEY
 from ragkit.types import ScoredChunk
 
 
@@ -55,6 +56,7 @@ def evidence_features(question: str, candidates: Sequence[ScoredChunk]) -> dict[
             best_window = max(best_window, coverage(q_stems, st.union(title, *sents[i + 1:i + 2])))
     feats["sentence_overlap"] = best_sentence
     feats["window_overlap"] = best_window
+    feats.update(answerability_features(question, candidates))
     q_names = list(dict.fromkeys(names(question)))
     if q_names:
         top_words = set()
@@ -103,17 +105,25 @@ class AbstentionThresholds:
     min_name_overlap: float | None = None
     min_evidence: float | None = None
     evidence_weights: tuple[tuple[str, float], ...] = ()  # (feature key, weight), sorted by key
+    min_answerable: float | None = None  # on P(answerable) of the logistic model (answerability.py)
+    answerability_weights: tuple[tuple[str, float], ...] = ()
+    answerability_intercept: float = 0.0
 
     @classmethod
     def from_config(cls, cfg) -> "AbstentionThresholds":
         """From an AnswerConfig (ragkit.config.app)."""
         return cls(**{c.name: getattr(cfg, c.config_key) for c in MINIMUM_CHECKS},
                    min_evidence=getattr(cfg, WEIGHTED_CHECK_KEY),
-                   evidence_weights=tuple(sorted(cfg.abstain_evidence_weights.items())))
+                   evidence_weights=tuple(sorted(cfg.abstain_evidence_weights.items())),
+                   min_answerable=getattr(cfg, ANSWERABILITY_CHECK_KEY),
+                   answerability_weights=tuple(sorted(cfg.abstain_answerability_weights.items())),
+                   answerability_intercept=cfg.abstain_answerability_intercept)
 
     def uses(self, key: str) -> bool:
         """Does any active check read this feature?"""
         if self.min_evidence is not None and any(k == key and w != 0 for k, w in self.evidence_weights):
+            return True
+        if self.min_answerable is not None and any(k == key and w != 0 for k, w in self.answerability_weights):
             return True
         return any(getattr(self, c.name) is not None and c.feature == key for c in MINIMUM_CHECKS)
 
@@ -153,4 +163,9 @@ def abstain_reason(feats: Mapping[str, float], thresholds: AbstentionThresholds)
             formula = " + ".join(f"{w:g}*{k}" for k, w in thresholds.evidence_weights if w)
             return True, (f"evidence score {score:.3f} ({formula}) is below the threshold "
                           f"{thresholds.min_evidence:.3f} (answer.{WEIGHTED_CHECK_KEY})")
+    if thresholds.min_answerable is not None and thresholds.answerability_weights:
+        p = answerability(feats, dict(thresholds.answerability_weights), thresholds.answerability_intercept)
+        if p is not None and p < thresholds.min_answerable:
+            return True, (f"the passages are on topic but do not seem to hold the answer: answerability {p:.3f} "
+                          f"is below the threshold {thresholds.min_answerable:.3f} (answer.{ANSWERABILITY_CHECK_KEY})")
     return False, ""

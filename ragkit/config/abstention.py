@@ -15,6 +15,12 @@ EVIDENCE_FEATURES = (
     "score_top", "score_margin", "rerank_top", "rerank_margin", "fused_top", "dense_top", "sparse_top",
     "overlap_top1", "overlap_top3", "overlap_best", "sentence_overlap", "window_overlap", "name_overlap",
 )
+# what ragkit.answer.answerability.answerability_features computes (abstain_answerability_weights keys,
+# which may also use EVIDENCE_FEATURES)
+ANSWERABILITY_FEATURES = (
+    "window_missing", "window_missing_0", "window_missing_1", "top3_missing", "missing_elsewhere",
+    "long_missing", "names_missing", "type_found", "negation_extra", "question_terms",
+)
 
 
 @dataclass(frozen=True)
@@ -43,3 +49,4 @@ MINIMUM_CHECKS = (
     MinimumCheck("min_name_overlap", "name_overlap", "share of question names found in the top chunks"),
 )
 WEIGHTED_CHECK_KEY = "abstain_min_evidence"  # abstain when sum(w * feature) is below it
+ANSWERABILITY_CHECK_KEY = "abstain_min_answerable"  # abstain when P(answerable) is below it
