@@ -16,9 +16,11 @@ from fastapi.responses import Response
 from ragkit.serve.auth import require
 from ragkit.serve.errors import ApiError
 from ragkit.serve.keys import ApiKey
+from ragkit.serve.schemas import ErrorResponse
 
 router = APIRouter(prefix="/v1", tags=["browse"])
 MAX_SCAN = 50_000  # chunks read to build a tenant's facets
+ERRORS = {s: {"model": ErrorResponse} for s in (401, 403, 422, 429, 503)}
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'"
 
 
@@ -42,12 +44,12 @@ def facets_of(rag, tenant_filter: dict | None) -> dict:
             "chunks": len(chunks)}
 
 
-@router.get("/facets")
+@router.get("/facets", responses=ERRORS)
 def facets(request: Request, key: ApiKey = Depends(require("query"))):
     return facets_of(request.app.state.ragkit.rag, key.filter)
 
 
-@router.get("/jobs")
+@router.get("/jobs", responses=ERRORS)
 def jobs(request: Request, key: ApiKey = Depends(require("query")), limit: int = Query(10, ge=1, le=100)):
     """This key's latest ingest jobs, newest first (an admin key: everyone's)."""
     path = request.app.state.ragkit.serve_dir / "jobs.sqlite"
@@ -90,7 +92,7 @@ def _reports(state) -> dict[str, Path]:
     return found
 
 
-@router.get("/evals")
+@router.get("/evals", responses=ERRORS)
 def evals(request: Request, key: ApiKey = Depends(require("admin"))):
     out = []
     for name, rep in _reports(request.app.state.ragkit).items():
