@@ -23,10 +23,11 @@ from ragkit.serve.auth import require, scoped_filter
 from ragkit.serve.errors import ApiError, from_ragkit
 from ragkit.serve.keys import ApiKey
 from ragkit.serve.routes_query import ERRORS, usable, wants_stream
-from ragkit.serve.schemas import AnswerOut, answer_json
+from ragkit.serve.schemas import AnswerOut, ErrorResponse, answer_json
 from ragkit.serve.sse import HEARTBEAT, ThreadStream, ask_frame, comment, frame
 
 router = APIRouter(prefix="/v1", tags=["chat"])
+SESSION_ERRORS = {**ERRORS, 404: {"model": ErrorResponse}}
 SESSION_ID = r"^[A-Za-z0-9_.:@-]{1,128}$"
 
 
@@ -36,6 +37,30 @@ class ChatRequest(BaseModel):
     message: str = Field(..., min_length=1)
     filters: Optional[dict[str, Any]] = None
     stream: bool = False
+
+
+class TurnOut(BaseModel):
+    turn: int
+    ts: float
+    question: str
+    standalone: str
+    condense_method: str
+    answer: str
+    abstained: bool
+    citations: list[dict[str, Any]]
+    query_id: str
+    cost_usd: Optional[float] = None
+    latency: dict[str, float]
+
+
+class SessionOut(BaseModel):
+    session_id: str
+    turns: list[TurnOut]
+
+
+class DeletedOut(BaseModel):
+    session_id: str
+    deleted: int
 
 
 class ChatAnswerOut(AnswerOut):
@@ -104,7 +129,7 @@ def _session(session_id: str = Path(..., pattern=SESSION_ID)) -> str:
     return session_id
 
 
-@router.get("/chat/sessions/{session_id}", responses=ERRORS)
+@router.get("/chat/sessions/{session_id}", response_model=SessionOut, responses=SESSION_ERRORS)
 async def show(request: Request, session_id: str = Depends(_session), key: ApiKey = Depends(require("query"))):
     turns = await run_in_threadpool(request.app.state.ragkit.rag.chat_show, session_id, key.tenant)
     if not turns:
@@ -112,7 +137,7 @@ async def show(request: Request, session_id: str = Depends(_session), key: ApiKe
     return {"session_id": session_id, "turns": [t.to_dict() for t in turns]}
 
 
-@router.delete("/chat/sessions/{session_id}", responses=ERRORS)
+@router.delete("/chat/sessions/{session_id}", response_model=DeletedOut, responses=SESSION_ERRORS)
 async def delete(request: Request, session_id: str = Depends(_session), key: ApiKey = Depends(require("query"))):
     n = await run_in_threadpool(request.app.state.ragkit.rag.chat_delete, session_id, key.tenant)
     if not n:
