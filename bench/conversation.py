@@ -142,6 +142,29 @@ def scores(ranks: list[int | None]) -> dict[str, float]:
             "ndcg@3": round(sum(1 / math.log2(r + 1) for r in ranks if r is not None and r <= 3) / n, 4)}
 
 
+def scripted_llm(rows: list[dict]):
+    """The loopback provider server of tests/loopback (real HTTP, the real OpenAI SDK): a condense
+    request is answered with the turn's manual rewrite, any other with an abstention. A plumbing
+    check of the LLM condenser (its stage, cache and guard), no claim about a model's quality."""
+    from ragkit.chat.llm import SYSTEM
+    from tests.loopback.server import LoopbackServer, Reply
+
+    gold = {r["raw"].strip(): r["manual_rewrite"] for r in rows}
+    server = LoopbackServer().start()
+
+    def respond(path, body):
+        msgs = body.get("messages", [])
+        if msgs and msgs[0].get("content") == SYSTEM:
+            last = msgs[-1]["content"].split("Last question: ", 1)[-1].split("\n\nStandalone question:")[0]
+            return Reply.ok(gold.get(last.strip(), last))
+        return Reply.ok("I don't have enough information.")
+
+    server.responder = respond
+    os.environ.setdefault("OPENAI_API_KEY", "sk-loopback-bench")
+    os.environ["RAGKIT_SECURITY__ALLOW_KEY_HOSTS"] = "127.0.0.1"
+    return server
+
+
 def cast(rows: list[dict], home: Path, llm: bool = False) -> dict:
     from ragkit.rag import RAG
 
@@ -156,6 +179,11 @@ def cast(rows: list[dict], home: Path, llm: bool = False) -> dict:
     if not corpus.is_file() or corpus.read_text(encoding="utf-8") != text:
         corpus.write_text(text, encoding="utf-8")
     cfg = {"home": str(home), "rerank": {"enabled": False}, "cache": {"semantic": False}}
+    server = None
+    if llm:
+        server = scripted_llm(rows)
+        cfg.update(llm={"small": {"provider": "openai", "model": "gpt-4o-mini", "base_url": server.openai_base_url,
+                                  "timeout_s": 5.0}, "routing": {"mode": "none"}}, chat={"condenser": "llm"})
     out: dict = {"passages": len(seen)}
     with RAG(cfg) as rag:
         t = time.perf_counter()
@@ -168,6 +196,7 @@ def cast(rows: list[dict], home: Path, llm: bool = False) -> dict:
         alone: dict[str, list] = collections.defaultdict(list)
         first: dict[str, list] = collections.defaultdict(list)
         examples, t_chat = [], time.perf_counter()
+        methods: collections.Counter = collections.Counter()
         n_turns = 0
         for conv, turns in conversations(rows).items():
             session = f"cast-{conv}"
@@ -175,6 +204,7 @@ def cast(rows: list[dict], home: Path, llm: bool = False) -> dict:
             earlier: list[str] = []
             for r in turns:
                 ans = rag.chat(session, r["raw"])
+                methods[ans.condense["method"]] += 1
                 n_turns += 1
                 queries = {"raw": r["raw"], "condensed": ans.standalone_question, "manual": r["manual_rewrite"],
                            "automatic": r["automatic_rewrite"], "concatenation": " ".join(earlier + [r["raw"]])}
@@ -191,6 +221,12 @@ def cast(rows: list[dict], home: Path, llm: bool = False) -> dict:
                                      "manual": r["manual_rewrite"]})
             rag.chat_sessions.delete(session)
         out["chat_seconds_per_turn"] = round((time.perf_counter() - t_chat) / max(n_turns, 1), 3)
+        out["condense_methods"] = dict(methods)
+        if llm:
+            rows_ok = [x for x in rag.gateway.ledger.rows() if x.stage == "condense"]
+            out["condense_ledger_rows"] = len(rows_ok)
+    if server is not None:
+        server.close()
     out["follow_ups"] = len(ranks["raw"])
     out["follow_ups"] = {k: scores(v) for k, v in ranks.items()} | {"n": len(ranks["raw"])}
     out["stand_alone_follow_ups"] = {k: scores(v) for k, v in alone.items()} | {"n": len(alone["raw"])}
@@ -208,6 +244,7 @@ def main() -> None:
     ap.add_argument("--tag", default="")
     ap.add_argument("--home", type=Path, default=REPO / ".ragkit" / "bench" / "cast2021")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--llm", action="store_true", help="also CAsT with the LLM condenser on scripted rewrites")
     args = ap.parse_args()
     d = data_dir()
     out: dict = {"date": dt.date.today().isoformat(), "cpu_count": os.cpu_count(), "condenser": "offline"}
@@ -220,6 +257,10 @@ def main() -> None:
     if not args.canard_only:
         out["cast2021"] = cast(load(d / "cast2021.jsonl"), args.home)
         print("CAsT", json.dumps({k: v for k, v in out["cast2021"].items() if k != "examples"}, indent=1))
+    if args.llm:
+        out["cast2021_llm_scripted"] = cast(load(d / "cast2021.jsonl"), args.home, llm=True)
+        print("CAsT (LLM condenser, scripted)", json.dumps(
+            {k: v for k, v in out["cast2021_llm_scripted"].items() if k != "examples"}, indent=1))
     if not args.no_write:
         name = f"conversation-{out['date']}{'-' + args.tag if args.tag else ''}.json"
         (REPO / "bench" / "results" / name).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
