@@ -202,7 +202,7 @@ class OfflineCondenser:
 
     method = "offline"
 
-    def __init__(self, *, decay: float = 0.3, min_content: int = 4, max_turns: int = 6, answer_weight: float = 0.0,
+    def __init__(self, *, decay: float = 0.3, min_content: int = 5, max_turns: int = 6, answer_weight: float = 0.0,
                  name_answer_weight: float = 0.5, name_decay: float = 0.85):
         self.decay = decay
         self.min_content = min_content
