@@ -19,6 +19,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ragkit.errors import RagkitError
+from ragkit.serve.budget import charge, check_budget
 from ragkit.serve.auth import require, scoped_filter
 from ragkit.serve.errors import ApiError, from_ragkit
 from ragkit.serve.keys import ApiKey
@@ -82,13 +83,14 @@ def chat_json(a) -> dict[str, Any]:
     "description": "the answer; or, streamed, events condensed / delta / citation / done / error"}})
 async def chat(body: ChatRequest, request: Request, key: ApiKey = Depends(require("query"))):
     state = usable(request, body.message, None)
+    check_budget(state, key)
     try:
         filters = scoped_filter(key, body.filters)
     except RagkitError as exc:
         raise from_ragkit(exc) from None
     tenant = key.tenant
     if wants_stream(request, body.stream):
-        return StreamingResponse(_chat_events(state, body.session_id, body.message, filters, tenant),
+        return StreamingResponse(_chat_events(state, key, body.session_id, body.message, filters, tenant),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     try:
@@ -97,10 +99,11 @@ async def chat(body: ChatRequest, request: Request, key: ApiKey = Depends(requir
     except RagkitError as exc:
         raise from_ragkit(exc) from None
     state.metrics.observe_answer(answer)
+    charge(state, key, answer)
     return chat_json(answer)
 
 
-async def _chat_events(state, session_id: str, message: str, filters, tenant):
+async def _chat_events(state, key: ApiKey, session_id: str, message: str, filters, tenant):
     from ragkit.chat.chat import Condensation
 
     stream = ThreadStream(lambda: state.rag.chat_stream(session_id, message, filters=filters, tenant=tenant))
@@ -116,6 +119,7 @@ async def _chat_events(state, session_id: str, message: str, filters, tenant):
             name, text = ask_frame(ev, chat_json)
             if name == "done":
                 state.metrics.observe_answer(ev.answer)
+                charge(state, key, ev.answer)
             yield text
     except RagkitError as exc:
         err = from_ragkit(exc)

@@ -1,6 +1,6 @@
 """Per-key daily budgets: each answer's cost is charged to its key (JSON, SSE and the OpenAI
 endpoint), a key over its budget gets 402 budget_exceeded with Retry-After, other keys go on, and
-the spend survives a restart (it is kept in <home>/serve/spend.sqlite)."""
+the spend survives a restart; /v1/chat is charged and refused the same way (it is kept in <home>/serve/spend.sqlite)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ def test_a_key_over_its_daily_budget_is_refused_until_midnight_and_others_go_on(
         assert 0 < int(refused.headers["Retry-After"]) <= 86401
         assert c.post("/v1/chat/completions", json={"model": "ragkit", "messages": [
             {"role": "user", "content": Q}]}).status_code == 402
+        assert c.post("/v1/chat", json={"session_id": "s1", "message": Q}).status_code == 402
     with live.client("k-free") as c:
         assert c.post("/v1/chat/completions", json={"model": "ragkit", "messages": [
             {"role": "user", "content": Q}]}).status_code == 200
