@@ -12,7 +12,7 @@ _BRACKET = re.compile(r"\[\s*" + _KEYWORD + r"\s*[:\-–]\s*([^\[\]\n]*?)\s*\]",
 _PAREN = re.compile(r"\(\s*" + _KEYWORD + r"\s*[:\-–]\s*([^()\n]*?)\s*\)", re.IGNORECASE)
 _LEADING_KEYWORD = re.compile(r"^\s*" + _KEYWORD + r"\s*[:\-–]\s*", re.IGNORECASE)
 _PAGE = re.compile(
-    r"(?:^|[,\s(])\s*(?:pages?|pgs?\.?|pp?\.?)\s*:?\s*(\d+)(?:\s*(?:[-–]|to)\s*(\d+))?\s*\)?\s*$",
+    r"(?:^|[,\s(])\s*(?:pages?|pgs?\.?|pp?\.?|slides?)\s*:?\s*(\d+)(?:\s*(?:[-–]|to)\s*(\d+))?\s*\)?\s*$",
     re.IGNORECASE,
 )
 

@@ -45,8 +45,12 @@ def _attr(value: object) -> str:
 
 
 def citation_label(chunk: Chunk) -> str:
-    """How the model must cite this chunk: `[Source: <source>, page <page>]`."""
-    return f"[Source: {chunk.source}, page {chunk.page}]" if chunk.page is not None else f"[Source: {chunk.source}]"
+    """How the model must cite this chunk: `[Source: <source>, page <page>]` (`slide <n>` for a deck's
+    slides, whose loader marks `page_label: slide`)."""
+    if chunk.page is None:
+        return f"[Source: {chunk.source}]"
+    word = "slide" if (chunk.metadata or {}).get("page_label") == "slide" else "page"
+    return f"[Source: {chunk.source}, {word} {chunk.page}]"
 
 
 def fence(chunk: Chunk, index: int, text: str | None = None) -> str:

@@ -104,3 +104,16 @@ def test_any_sentence_of_a_passage_cited_verbatim_verifies(sentences, data):
     pick = data.draw(st.sampled_from(texts))
     v = verify_answer(f"{pick} [Source: p.md]", [chunk])
     assert v.all_verified, v.reason
+
+
+def test_a_slide_is_cited_as_a_slide_and_the_citation_resolves():
+    from ragkit.answer.context import citation_label
+
+    deck = make_chunk("Revenue grew 12 percent in the third quarter.", "decks/q3.pptx", page=4, chunk_id="s",
+                      page_label="slide")
+    label = citation_label(deck)
+    assert label == "[Source: decks/q3.pptx, slide 4]"
+    v = verify_answer(f"Revenue grew 12 percent in the third quarter. {label}", [deck])
+    assert v.all_verified and v.citations[0].page == 4
+    wrong = verify_answer("Revenue grew 12 percent in the third quarter. [Source: decks/q3.pptx, slide 5]", [deck])
+    assert not wrong.all_verified
