@@ -37,7 +37,8 @@ ENV_PREFIX = "RAGKIT_"
 # RAGKIT_* variables that are not settings: the config file path, test and benchmark switches
 NOT_SETTINGS = frozenset({"RAGKIT_CONFIG", "RAGKIT_FAULT", "RAGKIT_FAULT_SEEN", "RAGKIT_SHARED_DIR",
                           "RAGKIT_API_KEYS",  # ragkit serve's keys (ragkit/serve/keys.py)
-                          "RAGKIT_REQUIRE_BROWSER", "RAGKIT_UI_ARTIFACTS"})  # tests/ui (the web page)
+                          "RAGKIT_REQUIRE_BROWSER", "RAGKIT_UI_ARTIFACTS",  # tests/ui (the web page)
+                          "RAGKIT_REQUIRE_OCR"})  # tests/ingest/formats/test_ocr.py
 _SECRET_KEY = re.compile(r"(api_key|secret|password|token)$", re.I)
 
 
