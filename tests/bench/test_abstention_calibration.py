@@ -196,8 +196,10 @@ def test_every_evidence_feature_can_be_weighted():
     chunks = scored([make_chunk("The Eiffel Tower in Paris is 330 metres tall. It opened in 1889.", "e.pdf"),
                      make_chunk("Coffee grows in Brazil.", "c.txt")],
                     rerank=[2.0, -1.0], rrf=[0.03, 0.02], dense=[0.7, 0.1], sparse=[9.0, 1.0])
+    from ragkit.config.abstention import ANSWERABILITY_FEATURES
+
     keys = set(evidence_features(q, chunks)) - {"n_candidates", "question_terms"}
-    assert keys == set(EVIDENCE_FEATURES)
+    assert keys == set(EVIDENCE_FEATURES) | set(ANSWERABILITY_FEATURES) - {"question_terms"}
 
 
 def _feature_rows():
@@ -237,12 +239,12 @@ def test_bound_holds_and_result_is_order_free(rows, target, margin, rnd):
 
 
 def test_the_gate_checks_and_the_config_fields_are_one_declaration():
-    from ragkit.config.abstention import EVIDENCE_FEATURES, MINIMUM_CHECKS, WEIGHTED_CHECK_KEY
+    from ragkit.config.abstention import ANSWERABILITY_CHECK_KEY, EVIDENCE_FEATURES, MINIMUM_CHECKS, WEIGHTED_CHECK_KEY
 
     fields = set(AnswerConfig.model_fields)
-    assert {c.config_key for c in MINIMUM_CHECKS} | {WEIGHTED_CHECK_KEY} <= fields
+    assert {c.config_key for c in MINIMUM_CHECKS} | {WEIGHTED_CHECK_KEY, ANSWERABILITY_CHECK_KEY} <= fields
     assert {f for f in fields if f.startswith("abstain_min_")} == {c.config_key for c in MINIMUM_CHECKS} | {
-        WEIGHTED_CHECK_KEY}
+        WEIGHTED_CHECK_KEY, ANSWERABILITY_CHECK_KEY}
     assert {c.feature for c in MINIMUM_CHECKS} <= set(EVIDENCE_FEATURES)
     th = AbstentionThresholds.from_config(AnswerConfig(abstain_min_rerank=0.3, abstain_min_evidence=None))
     assert th.min_rerank == 0.3 and th.uses("rerank_top")
