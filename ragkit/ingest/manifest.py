@@ -69,6 +69,10 @@ class Manifest:
         rows = self._db.execute(sql + " WHERE root=?", (root,)) if root else self._db.execute(sql)
         return {r[0]: _entry(r) for r in rows}
 
+    def ingested_at(self) -> dict[str, float]:
+        """source -> when its current version was stored (epoch seconds)."""
+        return dict(self._db.execute("SELECT source, updated_at FROM docs"))
+
     def hashes(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT source, hash FROM docs"))
 

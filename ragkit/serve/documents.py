@@ -29,12 +29,14 @@ def list_documents(rag, tenant_filter: dict | None, *, limit: int, offset: int) 
     if not rag.store.exists():
         return {"documents": [], "total": 0}
     docs = []
+    stored = manifest.ingested_at()
     for source, entry in sorted(manifest.all().items()):
         p = _visible(rag, list(entry.chunk_ids), tenant_filter)
         if p is None:
             continue
         docs.append({"source": source, "chunks": len(entry.chunk_ids), "content_hash": entry.hash,
-                     "title": p.get("title"), "created": p.get("created"), "modified": p.get("modified")})
+                     "title": p.get("title"), "created": p.get("created"), "modified": p.get("modified"),
+                     "ingested_at": _iso(stored.get(source))})
     return {"documents": docs[offset:offset + limit], "total": len(docs)}
 
 
@@ -52,3 +54,9 @@ def delete_document(rag, source: str, tenant_filter: dict | None, uploads_dir: P
     if upload and file.is_file():
         file.unlink()  # an uploaded copy would come back with the next upload job
     return {"source": source, "chunks_deleted": deleted, "file_removed": upload}
+
+
+def _iso(ts: float | None) -> str | None:
+    import datetime as dt
+
+    return None if ts is None else dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")

@@ -118,6 +118,7 @@ class DocumentOut(BaseModel):
     title: Optional[str] = None
     created: Optional[str] = None
     modified: Optional[str] = None
+    ingested_at: Optional[str] = None  # when this version was stored (UTC, ISO 8601), by ragkit ingest or a job
 
 
 class DocumentList(BaseModel):

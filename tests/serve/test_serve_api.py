@@ -140,3 +140,16 @@ def test_healthz_checks_nothing_and_readyz_says_ready(live):
         t = time.perf_counter()
         r = c.get("/readyz")
     assert r.status_code == 200 and r.json()["status"] == "ready" and time.perf_counter() - t < 2
+
+
+def test_documents_say_when_they_were_stored_even_before_the_server_started(live):
+    """The fixture ingests before the server starts (as `ragkit ingest` would): the index view's
+    "last ingest" comes from the manifest, not only from the server's own jobs."""
+    import datetime as dt
+
+    with live.client("k-acme") as c:
+        docs = c.get("/v1/documents").json()["documents"]
+    assert docs and all(d["ingested_at"] for d in docs)
+    stored = [dt.datetime.fromisoformat(d["ingested_at"]) for d in docs]
+    now = dt.datetime.now(dt.timezone.utc)
+    assert all(dt.timedelta(0) <= now - t < dt.timedelta(hours=1) for t in stored)

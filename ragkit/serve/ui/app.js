@@ -398,7 +398,8 @@
       const job = lastIngest.get(doc.source);
       body.append(el("tr", {}, el("td", { text: doc.source }), el("td", { text: doc.title || "" }),
         el("td", { cls: "num", text: doc.chunks }), el("td", { cls: "nowrap", text: (doc.modified || doc.created || "").slice(0, 10) }),
-        el("td", { text: job ? job.state + " " + when(job.finished || job.created) : "" })));
+        el("td", { text: job ? job.state + " " + when(job.finished || job.created)
+          : (doc.ingested_at ? "stored " + doc.ingested_at.replace("T", " ").replace("+00:00", " UTC") : "") })));
     }
     const done = j.jobs.find((x) => x.report || x.error);
     if (done) renderReport(done);
