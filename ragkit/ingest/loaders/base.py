@@ -6,8 +6,10 @@ import hashlib
 import os
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
 from ragkit.errors import LoaderError
+from ragkit.protocols import Loader
 
 # Document.metadata key of per-page metadata, {"<page>": {key: value}} (an OCRed page's `ocr` and
 # `ocr_confidence`): chunk_document gives each chunk what the pages it covers say, not the key itself
@@ -127,3 +129,9 @@ def iso_date(value: object) -> str | None:
 
 def stem_title(path: Path) -> str:
     return path.stem
+
+
+def loader_for(path: Path, loaders: Sequence[Loader]) -> Loader | None:
+    """The first loader whose suffixes hold `path`'s (case-insensitive)."""
+    suffix = path.suffix.lower()
+    return next((loader for loader in loaders if suffix in loader.suffixes), None)

@@ -16,14 +16,17 @@ from email import policy
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from ragkit.errors import LoaderError
-from ragkit.ingest.loaders.base import file_dates, read_bytes, sha256_hex
+from ragkit.ingest.loaders.base import file_dates, loader_for, read_bytes, sha256_hex
 from ragkit.ingest.loaders.office import OLE_MAGIC, join_blocks, require
+from ragkit.protocols import Loader
 from ragkit.types import Document
 
 MAX_ATTACHMENT_DEPTH = 2  # a message attached to a message attached to a message: not opened further
+
+LoaderList = Callable[[], Sequence[Loader]]
 
 
 def html_text(markup: str) -> str:
@@ -52,14 +55,14 @@ def _message_doc(source: str, content_hash: str, subject: str, body: str, meta: 
                     modified=date or stat_modified, sections=sections, metadata=meta)
 
 
-def load_attachments(source: str, attachments: Iterable[tuple[str, bytes]], depth: int, meta: dict) -> Iterator[Document]:
-    """Each (file name, bytes) through the loader of its suffix, in a private temporary folder."""
+def load_attachments(source: str, attachments: Iterable[tuple[str, bytes]], depth: int, meta: dict,
+                     loaders_of: LoaderList) -> Iterator[Document]:
+    """Each (file name, bytes) through the loader of its suffix (from `loaders_of()`, the registry's
+    list), in a private temporary folder."""
     from datetime import datetime
 
     stamp = datetime.fromisoformat(meta["email_date"]).timestamp() if meta.get("email_date") else None
-    from ragkit.ingest.loaders.registry import default_loaders, loader_for
-
-    loaders = default_loaders()
+    loaders = loaders_of()
     errors: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ragkit-attach-") as tmp:
         for i, (name, data) in enumerate(attachments):
@@ -71,7 +74,7 @@ def load_attachments(source: str, attachments: Iterable[tuple[str, bytes]], dept
                 if depth >= MAX_ATTACHMENT_DEPTH:
                     errors.append(f"{safe}: a message nested deeper than {MAX_ATTACHMENT_DEPTH} is not opened")
                     continue
-                loader = type(loader)(depth=depth + 1)
+                loader = type(loader)(loaders_of, depth=depth + 1)
             where = Path(tmp) / str(i) / safe
             where.parent.mkdir()
             where.write_bytes(data)
@@ -91,7 +94,8 @@ def load_attachments(source: str, attachments: Iterable[tuple[str, bytes]], dept
 class EmlLoader:
     suffixes = (".eml",)
 
-    def __init__(self, depth: int = 0):
+    def __init__(self, loaders_of: LoaderList = tuple, depth: int = 0):
+        self.loaders_of = loaders_of  # the loaders attachments go through (none by default)
         self.depth = depth
 
     def load(self, path: Path, source: str) -> Iterable[Document]:
@@ -134,7 +138,7 @@ class EmlLoader:
             attachments.append((name, payload or b""))
         meta = _meta(_addresses([msg.get("From")]), _addresses(msg.get_all("To") or []),
                      _addresses(msg.get_all("Cc") or []), date, [n for n, _ in attachments if n])
-        extra = list(load_attachments(source, attachments, self.depth, meta))
+        extra = list(load_attachments(source, attachments, self.depth, meta, self.loaders_of))
         subject = str(msg.get("Subject") or "")
         yield _message_doc(source, sha256_hex(data), subject, body, meta, date, path)
         yield from extra
@@ -154,7 +158,8 @@ def _meta(sender: list[str], to: list[str], cc: list[str], date: str | None, nam
 class MsgLoader:
     suffixes = (".msg",)
 
-    def __init__(self, depth: int = 0):
+    def __init__(self, loaders_of: LoaderList = tuple, depth: int = 0):
+        self.loaders_of = loaders_of  # the loaders attachments go through (none by default)
         self.depth = depth
 
     def load(self, path: Path, source: str) -> Iterable[Document]:
@@ -189,7 +194,7 @@ class MsgLoader:
                 msg.close()
             except Exception:
                 pass
-        extra = list(load_attachments(source, attachments, self.depth, meta))
+        extra = list(load_attachments(source, attachments, self.depth, meta, self.loaders_of))
         yield _message_doc(source, sha256_hex(data), subject, body, meta, date, path)
         yield from extra
 

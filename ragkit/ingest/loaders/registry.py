@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from ragkit.errors import LoaderError
+from ragkit.ingest.loaders.base import loader_for  # noqa: F401  (re-exported: the registry's lookup)
 from ragkit.ingest.loaders.docx import DocxLoader
 from ragkit.ingest.loaders.email import EmlLoader, MsgLoader
 from ragkit.ingest.loaders.epub import EpubLoader
@@ -43,19 +44,14 @@ def default_loaders(on_error: ErrorSink | None = None, max_record_bytes: int | N
         PptxLoader(),
         XlsxLoader(),
         CsvLoader(),
-        EmlLoader(),
-        MsgLoader(),
+        EmlLoader(default_loaders),
+        MsgLoader(default_loaders),
         EpubLoader(),
     ]
 
 
 def supported_suffixes(loaders: Sequence[Loader] | None = None) -> tuple[str, ...]:
     return tuple(s for loader in (loaders or default_loaders()) for s in loader.suffixes)
-
-
-def loader_for(path: Path, loaders: Sequence[Loader]) -> Loader | None:
-    suffix = path.suffix.lower()
-    return next((loader for loader in loaders if suffix in loader.suffixes), None)
 
 
 def source_for(path: Path, root: Path) -> str:
