@@ -32,25 +32,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from calibrate_abstention import GROUPS, half_items, open_rag, rag_config, squad_path  # noqa: E402
+from calibrate_abstention import GROUPS, features_for, half_items, open_rag, rag_config, squad_path  # noqa: E402
 
 from ragkit.answer.answerability import answerability  # noqa: E402
 from ragkit.config.abstention import ANSWERABILITY_FEATURES  # noqa: E402
-from ragkit.answer.evidence_gate import AbstentionThresholds, abstain_reason, evidence_features  # noqa: E402
+from ragkit.answer.evidence_gate import AbstentionThresholds, abstain_reason  # noqa: E402
 from ragkit.config.app import AnswerConfig  # noqa: E402
 from ragkit.evals.squad import load_squad  # noqa: E402
 
 EVIDENCE = ("window_overlap", "dense_top", "fused_top", "overlap_top1", "overlap_top3", "sentence_overlap", "name_overlap",
             "score_margin")
-
-
-def features(rag, questions: list[str], batch: int = 64) -> list[dict[str, float]]:
-    out = []
-    for i in range(0, len(questions), batch):
-        qs = questions[i:i + batch]
-        for q, res in zip(qs, rag.retriever.search_batch(qs, branch_scores=True)):
-            out.append(evidence_features(q, res.results))
-    return out
 
 
 def matrix(feats: list[dict[str, float]], keys: list[str]) -> np.ndarray:
@@ -93,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     ev_items = half_items(articles, "eval", sizes, args.seed)
     rag = open_rag(articles, rag_config())
     try:
-        cal = {g: features(rag, [it.question for it in cal_items[g]]) for g in GROUPS}
-        ev = {g: features(rag, [it.question for it in ev_items[g]]) for g in GROUPS}
+        cal = {g: features_for(rag, [it.question for it in cal_items[g]]) for g in GROUPS}
+        ev = {g: features_for(rag, [it.question for it in ev_items[g]]) for g in GROUPS}
     finally:
         rag.close()
     gate = replace(AbstentionThresholds.from_config(AnswerConfig()), min_answerable=None)  # the gate before

@@ -23,9 +23,9 @@ from ragkit.serve.budget import charge, check_budget
 from ragkit.serve.auth import require, scoped_filter
 from ragkit.serve.errors import ApiError, from_ragkit
 from ragkit.serve.keys import ApiKey
-from ragkit.serve.routes_query import ERRORS, usable, wants_stream
+from ragkit.serve.routes_query import ERRORS, answer_events, usable, wants_stream
 from ragkit.serve.schemas import AnswerOut, ErrorResponse, answer_json
-from ragkit.serve.sse import HEARTBEAT, ThreadStream, ask_frame, comment, frame
+from ragkit.serve.sse import frame
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 SESSION_ERRORS = {**ERRORS, 404: {"model": ErrorResponse}}
@@ -103,30 +103,16 @@ async def chat(body: ChatRequest, request: Request, key: ApiKey = Depends(requir
     return chat_json(answer)
 
 
-async def _chat_events(state, key: ApiKey, session_id: str, message: str, filters, tenant):
+def _chat_events(state, key: ApiKey, session_id: str, message: str, filters, tenant):
     from ragkit.chat.chat import Condensation
 
-    stream = ThreadStream(lambda: state.rag.chat_stream(session_id, message, filters=filters, tenant=tenant))
-    yield comment("stream open")
-    try:
-        async for ev in stream.items(state.cfg.serve.heartbeat_s):
-            if ev is HEARTBEAT:
-                yield comment()
-                continue
-            if isinstance(ev, Condensation):
-                yield frame("condensed", {"standalone_question": ev.standalone_question, "method": ev.method})
-                continue
-            name, text = ask_frame(ev, chat_json)
-            if name == "done":
-                state.metrics.observe_answer(ev.answer)
-                charge(state, key, ev.answer)
-            yield text
-    except RagkitError as exc:
-        err = from_ragkit(exc)
-        yield frame("error", {"error": {"type": err.type, "message": err.message, "code": err.code}})
-    except Exception as exc:  # noqa: BLE001
-        yield frame("error", {"error": {"type": "internal_error", "message": "the answer failed",
-                                        "code": type(exc).__name__}})
+    def condensed(ev):
+        if isinstance(ev, Condensation):
+            return frame("condensed", {"standalone_question": ev.standalone_question, "method": ev.method})
+        return None
+
+    return answer_events(state, key, lambda: state.rag.chat_stream(session_id, message, filters=filters,
+                                                                   tenant=tenant), chat_json, condensed)
 
 
 def _session(session_id: str = Path(..., pattern=SESSION_ID)) -> str:

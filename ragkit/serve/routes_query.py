@@ -67,15 +67,27 @@ async def ask(body: AskRequest, request: Request, key: ApiKey = Depends(require(
     return answer_json(answer)
 
 
-async def _ask_events(state, key: ApiKey, question: str, filters, top_k):
-    stream = ThreadStream(lambda: state.rag.ask_stream(question, filters=filters, top_k=top_k))
+def _ask_events(state, key: ApiKey, question: str, filters, top_k):
+    return answer_events(state, key, lambda: state.rag.ask_stream(question, filters=filters, top_k=top_k),
+                         answer_json)
+
+
+async def answer_events(state, key: ApiKey, open_stream, to_json, other=None):
+    """SSE frames of an answer stream (`open_stream()` -> ask events), with heartbeats; the final
+    answer is observed in the metrics and charged to the key. `other(ev)`: the frame of an event
+    that is not an ask event (a chat's condensation), or None."""
+    stream = ThreadStream(open_stream)
     yield comment("stream open")
     try:
         async for ev in stream.items(state.cfg.serve.heartbeat_s):
             if ev is HEARTBEAT:
                 yield comment()
                 continue
-            name, text = ask_frame(ev, answer_json)
+            extra = other(ev) if other is not None else None
+            if extra is not None:
+                yield extra
+                continue
+            name, text = ask_frame(ev, to_json)
             if name == "done":
                 state.metrics.observe_answer(ev.answer)
                 charge(state, key, ev.answer)
@@ -84,7 +96,7 @@ async def _ask_events(state, key: ApiKey, question: str, filters, top_k):
         err = from_ragkit(exc)
         yield frame("error", {"error": {"type": err.type, "message": err.message, "code": err.code}})
     except Exception as exc:  # noqa: BLE001
-        log.error("ask stream failed: %s", type(exc).__name__)
+        log.error("answer stream failed: %s", type(exc).__name__)
         yield frame("error", {"error": {"type": "internal_error", "message": "the answer failed",
                                         "code": type(exc).__name__}})
 
