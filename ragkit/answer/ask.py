@@ -143,7 +143,7 @@ def _steps(deps: AskDeps, question: str, filters, top_k, stream: bool, qid: str)
 
     # 3. evidence gate (before any model call)
     if cached is None:
-        feats = evidence_features(question, hits) if hits else {}
+        feats = evidence_features(question, hits, answerability=thresholds.min_answerable is not None) if hits else {}
         abstain, reason = should_abstain(question, hits, thresholds, feats)
         if abstain:
             yield AnswerFinal(run.answer(text=ABSTAIN_TEXT, abstained=True, abstain_reason=f"weak evidence: {reason}",

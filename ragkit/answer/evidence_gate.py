@@ -14,7 +14,8 @@ from ragkit.types import ScoredChunk
 
 
 # ---- evidence features ----------------------------------------------------------------------------
-def evidence_features(question: str, candidates: Sequence[ScoredChunk]) -> dict[str, float]:
+def evidence_features(question: str, candidates: Sequence[ScoredChunk], *, answerability: bool = True
+                      ) -> dict[str, float]:
     """Raw evidence features for abstention, for a reranked (or fused) candidate list.
 
     Keys (present only when computable): `n_candidates`; `score_top`, `score_margin` (the list's
@@ -56,7 +57,8 @@ def evidence_features(question: str, candidates: Sequence[ScoredChunk]) -> dict[
             best_window = max(best_window, coverage(q_stems, st.union(title, *sents[i + 1:i + 2])))
     feats["sentence_overlap"] = best_sentence
     feats["window_overlap"] = best_window
-    feats.update(answerability_features(question, candidates))
+    if answerability:  # ragkit.answer.answerability's features (only its check reads them)
+        feats.update(answerability_features(question, candidates))
     q_names = list(dict.fromkeys(names(question)))
     if q_names:
         top_words = set()
@@ -144,7 +146,8 @@ def should_abstain(
     Pass `features` when already computed by `evidence_features`."""
     if not candidates:
         return True, "retrieval returned no candidates"
-    feats = features if features is not None else evidence_features(question, candidates)
+    feats = features if features is not None else evidence_features(
+        question, candidates, answerability=thresholds.min_answerable is not None)
     return abstain_reason(feats, thresholds)
 
 
