@@ -170,9 +170,9 @@ class MsgLoader:
         try:
             msg = extract_msg.openMsg(str(path))
         except Exception as exc:
-            raise LoaderError(source, f"corrupt .msg file: {type(exc).__name__}: {exc}") from None
+            raise LoaderError(source, _open_error(exc)) from None
         try:
-            body = (msg.body or "").strip()
+            body = (msg.body or "").replace("\r\n", "\n").strip()  # Outlook writes CRLF; .eml bodies read as LF
             if not body and getattr(msg, "htmlBody", None):
                 html = msg.htmlBody
                 body = html_text(html.decode("utf-8", "replace") if isinstance(html, bytes) else str(html))
@@ -181,9 +181,8 @@ class MsgLoader:
             for att in getattr(msg, "attachments", []) or []:
                 payload = att.data if isinstance(getattr(att, "data", None), bytes) else b""
                 attachments.append((att.longFilename or att.shortFilename or "", payload))
-            split = lambda v: [x.strip() for x in str(v or "").split(";") if x.strip()]  # noqa: E731
-            meta = _meta([msg.sender] if msg.sender else [], split(msg.to), split(msg.cc), date,
-                         [n for n, _ in attachments if n])
+            to, cc = _msg_recipients(msg)
+            meta = _meta([msg.sender] if msg.sender else [], to, cc, date, [n for n, _ in attachments if n])
             subject = msg.subject or ""
         except LoaderError:
             raise
@@ -198,3 +197,36 @@ class MsgLoader:
         yield _message_doc(source, sha256_hex(data), subject, body, meta, date, path)
         yield from extra
 
+
+
+def _open_error(exc: Exception) -> str:
+    """Why extract-msg could not open a file that starts like a compound file."""
+    kind = type(exc).__name__
+    if kind == "OleFileError":  # olefile: the sector chains run past the end, or the header is damaged
+        return f"corrupt .msg file (truncated or damaged compound file): {exc}"
+    if kind in ("InvalidFileFormatError", "StandardViolationError") and "propert" in str(exc).lower() or \
+            "not an MSG file" in str(exc):
+        return (f"not an Outlook message: the compound file holds no message properties ({exc}); "
+                "a legacy .doc/.xls/.ppt renamed to .msg?")
+    return f"corrupt .msg file: {kind}: {exc}"
+
+
+def _msg_recipients(msg) -> tuple[list[str], list[str]]:
+    """(to, cc) of a .msg: from its recipient table ("Name <address>", or the address alone when
+    there is no display name; extract-msg's own To/Cc strings say "None <address>" then), else from
+    its transport headers, else from PR_DISPLAY_TO / PR_DISPLAY_CC (display names, "; "-separated)."""
+    def formatted(r) -> str:
+        name, addr = (r.name or "").strip(), (r.email or "").strip()
+        return f"{name} <{addr}>" if name and addr and name != addr else (addr or name)
+
+    split = lambda v: [x.strip() for x in str(v or "").split(";") if x.strip()]  # noqa: E731
+    recipients = list(getattr(msg, "recipients", None) or [])
+    if recipients:
+        kinds = [(getattr(r.type, "value", r.type), formatted(r)) for r in recipients]
+        return [f for k, f in kinds if k == 1 and f], [f for k, f in kinds if k == 2 and f]
+    to, cc = split(msg.to), split(msg.cc)
+    if not to:
+        to = split(msg.getStringStream("__substg1.0_0E04"))  # PR_DISPLAY_TO
+    if not cc:
+        cc = split(msg.getStringStream("__substg1.0_0E03"))  # PR_DISPLAY_CC
+    return to, cc
