@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence
 import numpy as np
 
 from ragkit.errors import ModelLoadError
+from ragkit.models.hub_cache import cached_model_file
 from ragkit.models.precision import autocast, check_precision, resolve_precision
 from ragkit.retrieve.fusion import minmax, rrf
 from ragkit.types import ScoredChunk
@@ -85,13 +86,11 @@ def locate_weights(model: str, cache_folder: str | None = None) -> str:
         return str(local)
     if _looks_like_path(model):
         raise WeightsAbsent(f"no such directory: {local}")
-    from huggingface_hub import try_to_load_from_cache
-
     try:
-        found = try_to_load_from_cache(model, "config.json", cache_dir=cache_folder)
-    except Exception:  # not a valid repo id (HFValidationError) nor a path
+        found = cached_model_file(model, "config.json", cache_folder)
+    except ValueError:
         raise WeightsAbsent("not a local directory nor a Hugging Face model id") from None
-    if not isinstance(found, str):
+    if found is None:
         raise WeightsAbsent("not in the Hugging Face cache")
     return model
 
@@ -361,12 +360,10 @@ def _local_folder(spec: str, cache_folder: str | None) -> Path | None:
     if p.is_dir():
         return p
     try:
-        from huggingface_hub import try_to_load_from_cache
-
-        found = try_to_load_from_cache(spec, "config.json", cache_dir=cache_folder)
-    except Exception:
+        found = cached_model_file(spec, "config.json", cache_folder)
+    except ValueError:
         return None
-    return Path(found).parent if isinstance(found, str) else None
+    return found.parent if found is not None else None
 
 
 def _first_line(exc: Exception) -> str:
