@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, PrivateAttr, field_validator
@@ -13,6 +14,33 @@ Precision = Literal["auto", "float32", "bfloat16"]  # embedder.precision, rerank
 DEFAULT_INCLUDE = ["**/*.txt", "**/*.md", "**/*.markdown", "**/*.html", "**/*.htm", "**/*.pdf", "**/*.jsonl",
                    "**/*.docx", "**/*.pptx", "**/*.xlsx", "**/*.xlsm", "**/*.csv", "**/*.tsv", "**/*.eml", "**/*.msg",
                    "**/*.epub"]
+
+
+OCR_LANG = r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$"  # Tesseract language codes, "eng" or "eng+deu"
+
+
+class LoaderOptions(Section):
+    """ingest.loaders: the options of the format loaders (ragkit/ingest/loaders/). Those that alter
+    a file's text count as a change to it: the next ingest re-reads (and re-embeds) the files they
+    apply to. The defaults here are the loaders' own (tests/ingest/test_loader_options.py checks)."""
+
+    pptx_notes: bool = False  # PPTX speaker notes after each slide's text, as "Notes: ..."
+    # XLSX/CSV/TSV: rows are written in Markdown groups of at most this many characters, each under
+    # a repeat of the header row (450: a dense numeric group stays under MiniLM's 256-piece window)
+    sheet_group_chars: int = Field(450, ge=1)
+    sheet_max_cells: int = Field(1_000_000, ge=1)  # XLSX/CSV/TSV: a bigger file is refused (not text: no re-read)
+    pdf_tables: bool = True  # ruled PDF tables as Markdown tables where pdfplumber is installed
+    pdf_ocr: bool = True  # OCR pages without a text layer when Tesseract is installed
+    ocr_lang: str = "eng"  # Tesseract language(s) of the OCR, e.g. "eng+deu"
+    jsonl_title_in_text: bool = True  # BEIR JSONL: the title, a blank line, then the text (false: the text alone)
+
+    @field_validator("ocr_lang")
+    @classmethod
+    def _tesseract_languages(cls, v: str) -> str:
+        if not re.fullmatch(OCR_LANG, v):
+            raise ValueError("must be Tesseract language codes joined by '+', such as eng or eng+deu "
+                             "(`tesseract --list-langs` lists the installed ones)")
+        return v
 
 
 class IngestConfig(Section):
@@ -27,6 +55,7 @@ class IngestConfig(Section):
     # BM25 also indexes each chunk by the passage of its document around it, up to this many words
     # (analyzer tokens); 0: the chunk alone. Fixed when an index is created (kept with it).
     bm25_context_words: int = Field(400, ge=0)
+    loaders: LoaderOptions = Field(default_factory=LoaderOptions)
 
 
 class ChunkingConfig(Section):

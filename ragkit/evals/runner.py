@@ -199,16 +199,18 @@ def _observe_chunks(rag, cfg, paths: list[Path], obs: Observed, progress: Progre
 def _doc_texts(cfg, paths: list[Path]) -> dict[str, str]:
     """The ingested documents' texts, reloaded with ragkit's loaders (sentence-boundary check)."""
     from ragkit.errors import LoaderError
-    from ragkit.ingest.loaders import load_path, max_bytes_for
+    from ragkit.ingest.loaders import default_loaders, load_path, max_bytes_for
     from ragkit.ingest.walker import walk
 
     out: dict[str, str] = {}
     limit = max_bytes_for(cfg.ingest.max_file_mb)
+    # the loaders as the ingest configured them (ingest.loaders): the texts the chunks point into
+    loaders = default_loaders(on_error=lambda e: None, max_record_bytes=limit, options=cfg.ingest.loaders)
     for root in paths:
         base = root if root.is_dir() else root.parent
         for found in walk(root, cfg.ingest.include, cfg.ingest.exclude):
             try:
-                for doc in load_path(found.path, base, limit, on_error=lambda e: None):
+                for doc in load_path(found.path, base, limit, loaders=loaders):
                     out[doc.source] = doc.text
             except LoaderError:
                 continue

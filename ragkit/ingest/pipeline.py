@@ -31,6 +31,7 @@ import numpy as np
 
 from ragkit.errors import IngestError, LoaderError, RagkitError
 from ragkit.ingest.chunking.document import INDEX_TEXT_SCHEME, context_texts, index_texts
+from ragkit.ingest.loaders.base import loader_fingerprint, loader_for, with_settings
 from ragkit.ingest.manifest import DocEntry, Manifest
 from ragkit.ingest.sources import entry_file, unique_source
 from ragkit.ingest.walker import Unlisted, walk
@@ -101,6 +102,7 @@ class Ingestor:
         self._chunker = None
         self._load_path = load_path
         self._chunk_document = chunk_document
+        self._loaders = None  # built on first use from ingest.loaders (ragkit/ingest/loaders/registry.py)
         self.stage_seconds: dict[str, float] = {}  # load, chunk, embed, sparse, store, manifest
 
     def _clock(self, stage: str, since: float) -> float:
@@ -166,6 +168,7 @@ class Ingestor:
         base = root if root.is_dir() else root.parent
         max_bytes = int(self.cfg.ingest.max_file_mb * 1024 * 1024)
         ing = self.cfg.ingest
+        loaders = self._get_loaders(max_bytes)
         for found in walk(root, ing.include, ing.exclude, follow_external_links=ing.follow_external_links):
             if isinstance(found, Unlisted):
                 plan.kept_folders.append(found.source)
@@ -182,14 +185,17 @@ class Ingestor:
                 if entries:
                     plan.seen.update(e.source for e in entries)
                     try:
-                        if found.path.stat().st_size <= max_bytes and file_sha256(found.path) in {e.hash for e in entries}:
+                        # a loader's non-default settings are part of its documents' hashes (with_settings)
+                        fingerprint = loader_fingerprint(loader_for(found.path, loaders))
+                        if found.path.stat().st_size <= max_bytes and \
+                                with_settings(file_sha256(found.path), fingerprint) in {e.hash for e in entries}:
                             plan.unchanged += 1
                             continue
                     except OSError:
                         pass  # the loader reports it properly
             try:
                 t = time.perf_counter()
-                for doc in self._load_path(found.path, base, max_bytes):
+                for doc in self._load_path(found.path, base, max_bytes, loaders=loaders):
                     t = self._clock("load", t)
                     self._plan_doc(plan, known, doc, origin)
                     t = time.perf_counter()
@@ -231,6 +237,13 @@ class Ingestor:
         plan.failed_origins.add(origin)
         plan.failed += 1
         plan.failures.append((origin, reason))
+
+    def _get_loaders(self, max_bytes: int):
+        if self._loaders is None:
+            from ragkit.ingest.loaders.registry import default_loaders
+
+            self._loaders = default_loaders(max_record_bytes=max_bytes, options=self.cfg.ingest.loaders)
+        return self._loaders
 
     def _get_chunker(self):
         if self._chunker is None:

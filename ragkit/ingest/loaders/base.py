@@ -90,6 +90,18 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def with_settings(content_hash: str, fingerprint: str) -> str:
+    """A document's content hash under loader settings: the hash itself when the loader runs with
+    its defaults (`fingerprint` empty), else a hash of both, so that changing an option that alters
+    the text (ingest.loaders) makes the file count as changed for incremental ingest."""
+    return content_hash if not fingerprint else sha256_hex(f"{content_hash}|{fingerprint}".encode())
+
+
+def loader_fingerprint(loader: Loader | None) -> str:
+    """The loader's non-default, text-altering settings as a string ("" for defaults or none)."""
+    return str(getattr(loader, "fingerprint", "") or "")
+
+
 def file_dates(path: Path) -> tuple[str, str]:
     """(created, modified) as ISO-8601 UTC datetimes from the file system.
 

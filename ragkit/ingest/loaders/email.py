@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from ragkit.errors import LoaderError
-from ragkit.ingest.loaders.base import file_dates, loader_for, read_bytes, sha256_hex
+from ragkit.ingest.loaders.base import file_dates, loader_fingerprint, loader_for, read_bytes, sha256_hex, with_settings
 from ragkit.ingest.loaders.office import OLE_MAGIC, join_blocks, require
 from ragkit.protocols import Loader
 from ragkit.types import Document
@@ -91,12 +91,24 @@ def load_attachments(source: str, attachments: Iterable[tuple[str, bytes]], dept
         meta["attachment_errors"] = errors
 
 
-class EmlLoader:
-    suffixes = (".eml",)
-
+class _MessageLoader:
     def __init__(self, loaders_of: LoaderList = tuple, depth: int = 0):
         self.loaders_of = loaders_of  # the loaders attachments go through (none by default)
         self.depth = depth
+        self._fingerprint: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """The attachment loaders' settings: a message file counts as changed when they change, so
+        that its attachments are read again (ingest skips an unchanged file before loading it)."""
+        if self._fingerprint is None:
+            parts = {loader_fingerprint(lo) for lo in self.loaders_of() if not isinstance(lo, _MessageLoader)}
+            self._fingerprint = ";".join(sorted(p for p in parts if p))
+        return self._fingerprint
+
+
+class EmlLoader(_MessageLoader):
+    suffixes = (".eml",)
 
     def load(self, path: Path, source: str) -> Iterable[Document]:
         data = read_bytes(path, source)
@@ -140,7 +152,7 @@ class EmlLoader:
                      _addresses(msg.get_all("Cc") or []), date, [n for n, _ in attachments if n])
         extra = list(load_attachments(source, attachments, self.depth, meta, self.loaders_of))
         subject = str(msg.get("Subject") or "")
-        yield _message_doc(source, sha256_hex(data), subject, body, meta, date, path)
+        yield _message_doc(source, with_settings(sha256_hex(data), self.fingerprint), subject, body, meta, date, path)
         yield from extra
 
 
@@ -155,12 +167,8 @@ def _meta(sender: list[str], to: list[str], cc: list[str], date: str | None, nam
     return meta
 
 
-class MsgLoader:
+class MsgLoader(_MessageLoader):
     suffixes = (".msg",)
-
-    def __init__(self, loaders_of: LoaderList = tuple, depth: int = 0):
-        self.loaders_of = loaders_of  # the loaders attachments go through (none by default)
-        self.depth = depth
 
     def load(self, path: Path, source: str) -> Iterable[Document]:
         data = read_bytes(path, source)
@@ -194,9 +202,8 @@ class MsgLoader:
             except Exception:
                 pass
         extra = list(load_attachments(source, attachments, self.depth, meta, self.loaders_of))
-        yield _message_doc(source, sha256_hex(data), subject, body, meta, date, path)
+        yield _message_doc(source, with_settings(sha256_hex(data), self.fingerprint), subject, body, meta, date, path)
         yield from extra
-
 
 
 def _open_error(exc: Exception) -> str:

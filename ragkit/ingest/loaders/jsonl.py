@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ragkit.errors import LoaderError
-from ragkit.ingest.loaders.base import file_dates, iso_date, sha256_hex
+from ragkit.ingest.loaders.base import file_dates, iso_date, sha256_hex, with_settings
 from ragkit.types import Document
 
 ErrorSink = Callable[[LoaderError], None]
@@ -28,7 +28,8 @@ class BeirJsonlLoader:
     def __init__(self, on_error: ErrorSink | None = None, max_record_bytes: int | None = None, title_in_text: bool = True):
         self.on_error = on_error
         self.max_record_bytes = max_record_bytes  # the size limit applies per record: the file streams
-        self.title_in_text = title_in_text
+        self.title_in_text = title_in_text  # config key ingest.loaders.jsonl_title_in_text
+        self.fingerprint = "" if title_in_text else "jsonl_title_in_text=false"
 
     def load(self, path: Path, source: str) -> Iterator[Document]:
         try:
@@ -110,7 +111,7 @@ class BeirJsonlLoader:
         return Document(
             doc_id,
             text,
-            sha256_hex(canonical.encode("utf-8")),
+            with_settings(sha256_hex(canonical.encode("utf-8")), self.fingerprint),
             title=title or None,
             created=_date(record, ("created", "date", "published")) or created,
             modified=_date(record, ("modified", "updated")) or modified,

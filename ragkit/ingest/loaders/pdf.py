@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ragkit.errors import LoaderError
-from ragkit.ingest.loaders.base import PAGE_METADATA, file_dates, iso_date, read_bytes, sha256_hex
+from ragkit.ingest.loaders.base import PAGE_METADATA, file_dates, iso_date, read_bytes, sha256_hex, with_settings
 from ragkit.ingest.loaders import pdf_tables
 from ragkit.ingest.loaders.pdf_layout import body_size, read_page, structured_text
 from ragkit.ingest.loaders.pdf_ocr import INSTALL_HINT, ocr_missing, ocr_pages, page_has_image
@@ -29,9 +29,14 @@ PLACEHOLDER_TITLES = frozenset({"untitled", "untitled document", "(anonymous)", 
 class PdfLoader:
     suffixes = (".pdf",)
 
-    def __init__(self, ocr_lang: str = "eng", tables: bool = True):
+    def __init__(self, ocr_lang: str = "eng", tables: bool = True, ocr: bool = True):
+        # config keys ingest.loaders.ocr_lang, pdf_tables, pdf_ocr
         self.ocr_lang = ocr_lang  # Tesseract language(s), e.g. "eng+deu"
         self.tables = tables  # ruled tables as Markdown tables where pdfplumber is installed (pdf_tables.py)
+        self.ocr = ocr  # OCR scanned pages when Tesseract is installed
+        changed = ([] if tables else ["pdf_tables=false"]) + ([] if ocr else ["pdf_ocr=false"]) + \
+            ([f"ocr_lang={ocr_lang}"] if ocr and ocr_lang != "eng" else [])
+        self.fingerprint = ";".join(changed)  # the settings that alter the text, where not the defaults
 
     def load(self, path: Path, source: str) -> Iterable[Document]:
         data = read_bytes(path, source)
@@ -64,8 +69,12 @@ class PdfLoader:
         scans = [n for n in blank if page_has_image(reader.pages[n - 1])]
         ocr: dict[int, tuple[str, float]] = {}
         if scans:
-            missing = ocr_missing()
-            if missing is not None:
+            missing = ocr_missing() if self.ocr else "off"
+            if missing == "off":
+                if len(blank) == len(runs):
+                    raise LoaderError(source, "no text layer (scanned PDF?): no page has extractable text and OCR is "
+                                              "turned off (config key ingest.loaders.pdf_ocr: false)")
+            elif missing is not None:
                 if len(blank) == len(runs):
                     raise LoaderError(source, f"no text layer (scanned PDF?): no page has extractable text and {missing} "
                                               f"to OCR it; {INSTALL_HINT}")
@@ -98,7 +107,7 @@ class PdfLoader:
             Document(
                 source,
                 "\n\n".join(parts),
-                sha256_hex(data),
+                with_settings(sha256_hex(data), self.fingerprint),
                 title=info.get("title") or path.stem,
                 created=info.get("created") or stat_created,
                 modified=info.get("modified") or stat_modified,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ragkit.errors import LoaderError
-from ragkit.ingest.loaders.base import file_dates, read_bytes, sha256_hex
+from ragkit.ingest.loaders.base import file_dates, read_bytes, sha256_hex, with_settings
 from ragkit.ingest.loaders.office import core_properties, open_zip, paged_join, parse_error, require, table_groups
 from ragkit.types import Document
 
@@ -23,7 +23,8 @@ class PptxLoader:
     suffixes = (".pptx",)
 
     def __init__(self, notes: bool = False):
-        self.notes = notes
+        self.notes = notes  # config key ingest.loaders.pptx_notes
+        self.fingerprint = "pptx_notes=true" if notes else ""
 
     def load(self, path: Path, source: str) -> Iterable[Document]:
         data = read_bytes(path, source)
@@ -43,7 +44,7 @@ class PptxLoader:
         meta = {"page_label": "slide", "slide_count": len(slides)}
         if "author" in props:
             meta["author"] = props["author"]
-        return [Document(source, text, sha256_hex(data), title=str(title), created=props.get("created") or stat_created,
+        return [Document(source, text, with_settings(sha256_hex(data), self.fingerprint), title=str(title), created=props.get("created") or stat_created,
                          modified=props.get("modified") or stat_modified, pages=pages, sections=sections, metadata=meta)]
 
     def _slide_blocks(self, slide) -> Iterable[tuple[str, str | None]]:

@@ -33,19 +33,30 @@ def max_bytes_for(max_file_mb: float) -> int:
     return int(max_file_mb * MIB)
 
 
-def default_loaders(on_error: ErrorSink | None = None, max_record_bytes: int | None = None) -> list[Loader]:
+def default_loaders(on_error: ErrorSink | None = None, max_record_bytes: int | None = None,
+                    options=None) -> list[Loader]:
+    """The loaders, one per format; `options` is the config's `ingest.loaders` section (a
+    LoaderOptions; None: the loaders' defaults). A message's attachments go through loaders built
+    with the same options."""
+    o = options
+    sheets = {} if o is None else {"max_cells": o.sheet_max_cells, "group_chars": o.sheet_group_chars}
+
+    def attachments() -> list[Loader]:
+        return default_loaders(options=options)
+
     return [
         TextLoader(),
         MarkdownLoader(),
         HtmlLoader(),
-        PdfLoader(),
-        BeirJsonlLoader(on_error=on_error, max_record_bytes=max_record_bytes),
+        PdfLoader() if o is None else PdfLoader(ocr_lang=o.ocr_lang, tables=o.pdf_tables, ocr=o.pdf_ocr),
+        BeirJsonlLoader(on_error=on_error, max_record_bytes=max_record_bytes,
+                        title_in_text=True if o is None else o.jsonl_title_in_text),
         DocxLoader(),
-        PptxLoader(),
-        XlsxLoader(),
-        CsvLoader(),
-        EmlLoader(default_loaders),
-        MsgLoader(default_loaders),
+        PptxLoader() if o is None else PptxLoader(notes=o.pptx_notes),
+        XlsxLoader(**sheets),
+        CsvLoader(**sheets),
+        EmlLoader(attachments),
+        MsgLoader(attachments),
         EpubLoader(),
     ]
 

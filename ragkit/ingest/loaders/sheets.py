@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from ragkit.errors import LoaderError
-from ragkit.ingest.loaders.base import decode_text, file_dates, read_bytes, sha256_hex
-from ragkit.ingest.loaders.office import core_properties, join_blocks, open_zip, parse_error, require, table_groups
+from ragkit.ingest.loaders.base import decode_text, file_dates, read_bytes, sha256_hex, with_settings
+from ragkit.ingest.loaders.office import (TABLE_GROUP_CHARS, core_properties, join_blocks, open_zip, parse_error, require,
+                                         table_groups)
 from ragkit.types import Document
 
 MAX_CELLS = 1_000_000  # per file: a bigger spreadsheet is a database export, not a document
 
 
-def sheet_blocks(name: str, rows: Iterable[Sequence[object]]) -> list[tuple[str, str | None]]:
+def sheet_blocks(name: str, rows: Iterable[Sequence[object]], group_chars: int = TABLE_GROUP_CHARS) -> list[tuple[str, str | None]]:
     """A sheet's blocks: its row groups, the first one starting the sheet's section."""
-    groups = table_groups(list(rows))
+    groups = table_groups(list(rows), group_chars)
     return [(g, name if i == 0 else None) for i, g in enumerate(groups)]
 
 
@@ -41,11 +42,15 @@ def _capped(rows: Iterable[Sequence[object]], source: str, sheet: str, counted: 
         yield list(row)
 
 
-class XlsxLoader:
-    suffixes = (".xlsx", ".xlsm")
+class _SheetOptions:
+    def __init__(self, max_cells: int = MAX_CELLS, group_chars: int = TABLE_GROUP_CHARS):
+        self.max_cells = max_cells  # ingest.loaders.sheet_max_cells: refuses a file, never alters its text
+        self.group_chars = group_chars  # ingest.loaders.sheet_group_chars
+        self.fingerprint = f"sheet_group_chars={group_chars}" if group_chars != TABLE_GROUP_CHARS else ""
 
-    def __init__(self, max_cells: int = MAX_CELLS):
-        self.max_cells = max_cells
+
+class XlsxLoader(_SheetOptions):
+    suffixes = (".xlsx", ".xlsm")
 
     def load(self, path: Path, source: str) -> Iterable[Document]:
         data = read_bytes(path, source)
@@ -69,7 +74,7 @@ class XlsxLoader:
                         "rows you need as CSV",
                     )
                 rows = _capped(ws.iter_rows(values_only=True), source, ws.title, counted, self.max_cells)
-                blocks += sheet_blocks(ws.title, rows)
+                blocks += sheet_blocks(ws.title, rows, self.group_chars)
             props = core_properties(getattr(book, "properties", None), "")
         except LoaderError:
             raise
@@ -84,16 +89,13 @@ class XlsxLoader:
         meta = {"sheets": names}
         if "author" in props:
             meta["author"] = props["author"]
-        return [Document(source, text, sha256_hex(data), title=props.get("title") or path.stem,
+        return [Document(source, text, with_settings(sha256_hex(data), self.fingerprint), title=props.get("title") or path.stem,
                          created=props.get("created") or stat_created, modified=props.get("modified") or stat_modified,
                          sections=sections, metadata=meta)]
 
 
-class CsvLoader:
+class CsvLoader(_SheetOptions):
     suffixes = (".csv", ".tsv")
-
-    def __init__(self, max_cells: int = MAX_CELLS):
-        self.max_cells = max_cells
 
     def load(self, path: Path, source: str) -> Iterable[Document]:
         data = read_bytes(path, source)
@@ -109,9 +111,10 @@ class CsvLoader:
             rows = list(_capped(csv.reader(io.StringIO(raw, newline=""), dialect), source, path.stem, [0], self.max_cells))
         except csv.Error as exc:
             raise LoaderError(source, f"malformed CSV: {exc}") from None
-        text, sections = join_blocks(sheet_blocks(path.stem, rows))
+        text, sections = join_blocks(sheet_blocks(path.stem, rows, self.group_chars))
         if not text.strip():
             raise LoaderError(source, "no values in the CSV file")
         created, modified = file_dates(path)
-        return [Document(source, text, sha256_hex(data), title=path.stem, created=created, modified=modified,
+        return [Document(source, text, with_settings(sha256_hex(data), self.fingerprint), title=path.stem,
+                         created=created, modified=modified,
                          sections=sections, metadata={"sheets": [path.stem]})]
