@@ -17,7 +17,8 @@ machine-load drift falls on all of them alike:
 - new, no formats: new code on new docs/ without docs/formats/ (ingest.exclude).
 
 Writes bench/results/ingest-docs-ab-<date>.json (walls and the report's own seconds, medians,
-documents and chunks per case, CPU model and flags, load average before and after).
+documents and chunks per case, one in-process stage breakdown per case (RAG.last_stage_seconds),
+CPU model and flags, load average before and after).
 """
 
 from __future__ import annotations
@@ -105,12 +106,35 @@ def ingest_once(code: Path, docs: Path, extra: dict[str, str], tmp: Path) -> dic
             "failed": rep["failed"], "chunks": rep["chunks_added"]}
 
 
+STAGES = """
+import json, sys, time
+t = time.perf_counter()
+from ragkit.rag import RAG
+with RAG() as rag:
+    rep = rag.ingest([sys.argv[1]])
+    print(json.dumps({**{k: round(v, 2) for k, v in rag.last_stage_seconds.items()},
+                      "total": round(time.perf_counter() - t, 2)}))
+"""
+
+
+def stages_once(code: Path, docs: Path, extra: dict[str, str], tmp: Path) -> dict:
+    """Where one in-process ingest of the case spends its time (RAG.last_stage_seconds)."""
+    home = Path(tempfile.mkdtemp(prefix="home-", dir=tmp))
+    try:
+        out = subprocess.run([sys.executable, "-c", STAGES, str(docs)], cwd=code, env=env_for(code, extra, home),
+                             capture_output=True, text=True, timeout=900, check=True)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--old", default=None, help=f"default: the parent of {FORMATS_COMMIT}")
     ap.add_argument("--new", default="HEAD")
     ap.add_argument("--repeats", type=int, default=3, help="recorded rounds (after one warm-up round)")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--no-stages", action="store_true", help="skip the one in-process stage breakdown per case")
     args = ap.parse_args()
     old = git("rev-parse", args.old or f"{FORMATS_COMMIT}^")
     new = git("rev-parse", args.new)
@@ -138,6 +162,9 @@ def main() -> None:
                       f"{r['added']} docs, {r['chunks']} chunks, {r['failed']} failed", flush=True)
                 if round_no:
                     runs[name].append(r)
+        stages = {} if args.no_stages else {name: stages_once(*case, tmp) for name, case in cases.items()}
+        for name, st in stages.items():
+            print(f"stages   {name:<16} " + "  ".join(f"{k} {v:.2f}" for k, v in st.items()), flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     summary = {}
@@ -159,6 +186,7 @@ def main() -> None:
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "old_commit": old, "new_commit": new, "repeats": args.repeats, "summary": summary, "runs": runs,
+        "stages_s (one in-process run per case)": stages,
         "notes": "wall_s: the process (start, model load, ingest); report_s: IngestReport.seconds (the pipeline "
                  "alone). 'new, old docs': new code on the old commit's docs/ tree (the same files as 'old'); "
                  "'new, no formats': new code on new docs/ with docs/formats/ excluded.",
