@@ -23,7 +23,7 @@ falls back to the offline rewrite when the model's rewrite drops a content word 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from ragkit.text.stem import stem_words
@@ -197,37 +197,427 @@ def _noun_phrases(text: str, max_words: int = 3) -> list[str]:
     return out
 
 
+_TOK = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-.&]*[A-Za-z0-9]|[A-Za-z0-9]|[^\sA-Za-z0-9]")
+MALE = {"he", "him", "his", "himself"}
+FEMALE = {"she", "her", "hers", "herself"}
+PLURAL = {"they", "them", "their", "theirs", "themselves"}
+NEUTER = {"it", "its", "itself"}
+POSSESSIVE = {"his", "its", "their", "theirs", "hers"}
+_PLACE_PREP = {"in", "at", "from", "near", "into", "across", "to", "throughout", "outside", "inside"}
+_TITLES = {"mr", "mrs", "ms", "miss", "dr", "sir", "lady", "lord", "king", "queen", "prince", "princess",
+           "president", "general", "captain", "father", "saint", "st", "senator", "governor", "judge"}
+# words that make a capitalized run an organisation, place, work or event rather than a person
+_NONPERSON = frozenset("""
+    university college school academy institute hospital church cathedral hotel theatre theater hall
+    museum gallery library army navy force forces corps regiment division brigade battalion fleet
+    company corporation inc ltd records label studios studio group band orchestra choir club team
+    league association society party council committee parliament congress senate court government
+    ministry department bureau agency office commission foundation trust fund bank award awards prize
+    medal cup championship championships tournament games olympics festival series show tour album
+    film movie song book novel magazine newspaper journal times news radio tv television channel
+    network station street road avenue square bridge river lake mountain mount island islands park
+    county city town village state states kingdom republic empire province district region north
+    south east west northern southern eastern western central new united national international
+    royal federal war battle revolution act treaty day week year century january february march april
+    may june july august september october november december monday tuesday wednesday thursday
+    friday saturday sunday christmas easter world america american europe european africa african
+    asia asian england english britain british france french germany german spain spanish italy
+    italian china chinese japan japanese india indian russia russian canada canadian australia
+    australian mexico mexican ireland irish scotland scottish wales welsh
+""".split())
+# places a capitalized run is often about (US states, countries, big cities): not a person
+_PLACES = frozenset("""
+    alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho
+    illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
+    mississippi missouri montana nebraska nevada hampshire jersey mexico york carolina dakota ohio oklahoma
+    oregon pennsylvania rhode tennessee texas utah vermont virginia washington wisconsin wyoming
+    argentina brazil chile peru colombia venezuela cuba jamaica haiti portugal netherlands holland belgium
+    switzerland austria sweden norway denmark finland iceland poland hungary greece turkey egypt israel
+    iran iraq syria lebanon jordan arabia pakistan afghanistan bangladesh vietnam korea thailand indonesia
+    philippines malaysia singapore zealand nigeria kenya ethiopia ghana uganda zimbabwe morocco algeria
+    tunisia libya sudan congo ukraine romania bulgaria serbia croatia czech slovakia scandinavia
+    london paris berlin rome madrid moscow tokyo beijing chicago boston philadelphia detroit atlanta
+    seattle miami dallas houston toronto montreal vancouver sydney melbourne dublin edinburgh glasgow
+    manchester liverpool vienna prague amsterdam brussels stockholm hollywood vegas angeles francisco
+    orleans nashville memphis baltimore cleveland pittsburgh brooklyn manhattan harlem oxford cambridge
+""".split())
+_OPENERS = frozenset("""
+    meanwhile recent recently mainstream later early eventually initially afterwards originally today
+    currently soon instead overall finally following despite throughout upon once prior shortly
+    together unlike like additionally subsequently thereafter nevertheless nonetheless also although
+""".split())
+_GROUPISH = frozenset("band group team brothers sisters family club crew duo trio quartet orchestra choir "
+                      "boys girls people tribe members".split())
+_SUBJECT_VERBS = frozenset("""
+    was is had has did said says became becomes won wrote writes played plays married died born
+    began begins started starts joined left moved returned made makes went goes took takes gave
+    released signed received decided continued worked works lived lives served sang recorded
+    appeared announced claimed stated believed wanted tried felt thought knew told founded formed
+""".split())
+
+
+_CITATION = re.compile(r"\[(?:Source|Sources|source)\s*:[^\]]*\]")  # ragkit's own citation labels in its answers
+_SEQUEL = re.compile(r"\b(?:next|then|afterwards?|after|later|before|first)\W*$", re.I)
+_DONT_KNOW = re.compile(r"^\W*(?:i don'?t know|i do not know|cannotanswer|no answer)", re.I)
+_NAME_CONNECT = {"of", "the", "and", "de", "da", "von", "van", "del", "la", "le", "du", "&", "di", "der", "den", "al",
+                 "bin", "ibn", "y", "dos", "das"}
+_DATES = frozenset("""january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split())
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOK.findall(text)
+
+
+def _key(form: str) -> frozenset:
+    return frozenset(n for n in (_norm(t) for t in words(form)) if n and n not in _CAP_CONNECT)
+
+
+@dataclass
+class _Entity:
+    form: str
+    key: frozenset
+    weight: float = 0.0  # salience: mentions decayed by the age of their turn
+    count: int = 0
+    asked: float = 0.0  # of which in the questions
+    person: float = 0.0  # cues that it is a person (a pronoun follows it, a title precedes it, ...)
+    other: float = 0.0  # cues that it is a place, organisation, work or date
+    male: float = 0.0
+    female: float = 0.0
+    plural: float = 0.0
+    recent: int = 99  # age of the newest turn it was seen in
+    seen: set = field(default_factory=set)  # the turns it was seen in
+
+    @property
+    def turns(self) -> int:
+        return len(self.seen)
+
+    @property
+    def connected(self) -> bool:
+        return any(_norm(t) in {"and", "&"} for t in words(self.form))
+
+
+def _capitalized_inside(text: str) -> set[str]:
+    """The words `text` capitalizes somewhere other than at a sentence's start."""
+    out = set()
+    for sent in _SENT.split(text):
+        ws = words(sent)
+        out.update(_norm(w) for w in ws[1:] if w[:1].isupper())
+    return out
+
+
+def _name_mentions(text: str, lower_seen: set[str], cap_seen: set[str] | None = None) -> list[tuple[str, str, str]]:
+    """Runs of capitalized words in `text` with the word before and after each run. A sentence's
+    first word counts only when it is not a common word (seen lowercased, a stopword, an -ly/-ing
+    word)."""
+    out: list[tuple[str, str, str]] = []
+    for sent in _SENT.split(text):
+        toks = _tokens(sent)
+        run: list[str] = []
+        start = 0
+        first = 0
+        while first < len(toks) and not toks[first][0].isalnum():
+            first += 1
+
+        def flush(end: int):
+            ws = list(run)
+            s = start
+            while ws and _norm(ws[-1]) in _NAME_CONNECT:
+                ws.pop()
+            while ws and (_norm(ws[0]) in STOPWORDS or _norm(ws[0]) in _NAME_CONNECT):
+                ws.pop(0)
+                s += 1
+            if ws:
+                prev = _norm(toks[s - 1]) if s > 0 else ""
+                nxt = toks[end] if end < len(toks) else ""
+                if s > 0 and toks[s - 1] in {'"', "“", "‘"}:
+                    prev = '"'  # a quoted title: a work, not a person
+                out.append((" ".join(w.removesuffix("'s").removesuffix("’s") for w in ws), prev, nxt))
+            run.clear()
+
+        for j, t in enumerate(toks):
+            n = _norm(t)
+            word = t[0].isalnum()
+            cap = word and t[:1].isupper() and n not in QUESTION_WORDS and n not in MALE | FEMALE | PLURAL | NEUTER \
+                and n != "i" and n not in _DATES and not (n in STOPWORDS and not run)
+            if cap and j == first and not run:
+                common = n in GENERIC or n in _OPENERS or n in lower_seen or n.endswith(("ly", "ing")) or \
+                    (n.endswith("ed") and len(n) > 4) or n in VERBISH
+                nxt_cap = j + 1 < len(toks) and toks[j + 1][:1].isupper()
+                cap = (not common and (cap_seen is None or nxt_cap or n in cap_seen)) or \
+                    (nxt_cap and n not in GENERIC and n not in lower_seen)
+            if cap:
+                if not run:
+                    start = j
+                run.append(t)
+            elif run and word and n in _NAME_CONNECT and _cap_follows(toks, j + 1):
+                run.append(t)
+            else:
+                if run:
+                    flush(j)
+        if run:
+            flush(len(toks))
+    return out
+
+_POSTMOD = {"of", "between", "in", "on", "for", "about", "with", "from", "among", "that", "who", "which", "whose",
+            "where", "when", "than", "called", "named", "known", "and", "or", '"', "“", "'", "‘", "by", "at", "during"}
+_COMPARATIVE = re.compile(r"\b(?:cheaper|better|worse|faster|slower|bigger|smaller|larger|higher|lower|safer|"
+                          r"healthier|easier|harder|stronger|weaker|longer|shorter|greater|riskier|costlier|"
+                          r"more \w+|less \w+|similar|compare[sd]?|comparison|differ|differently|different|"
+                          r"difference|differences)\b", re.I)
+_COMPARED_TO = re.compile(r"\b(?:than|to|from|between|with|and|or|versus|vs)\b", re.I)
+_ELSE = {"else", "other", "another", "besides", "also", "too", "again", "additional", "further", "others"}
+_ABOUT = re.compile(r"^\W*(?:(?:and|so|ok|okay|really|but)\W+)*(?:what|how)\s+about\b|^\W*and\b", re.I)
+
+
+@dataclass
+class _Refs:
+    male: list = field(default_factory=list)
+    female: list = field(default_factory=list)
+    plural: list = field(default_factory=list)
+    neuter: list = field(default_factory=list)
+    demo: list = field(default_factory=list)  # a bare demonstrative: "What did this cause?"
+    demo_det: list = field(default_factory=list)  # "that performance"
+    cont: list = field(default_factory=list)  # "what else", "any other"
+    about: bool = False
+    definite: list = field(default_factory=list)  # "the band", "the album": a definite noun without its modifier
+    comparative: bool = False
+    one: bool = False  # "which one", "the first one"
+    topical: int = 0
+    own_name: bool = False
+
+    def any(self) -> bool:
+        return bool(self.male or self.female or self.plural or self.neuter or self.demo or self.demo_det
+                    or self.cont or self.about or self.definite or self.comparative or self.one)
+
+    def pronouns(self) -> bool:
+        return bool(self.male or self.female or self.plural or self.neuter or self.demo)
+
+
+def _sentences(question: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?:;])\s+", question.strip()) if s.strip()]
+
+
+def _refs(text: str) -> _Refs:
+    r = _Refs()
+    toks = _tokens(text)
+    n = [_norm(t) if t[0].isalnum() else t for t in toks]
+    for i, w in enumerate(n):
+        nxt = n[i + 1] if i + 1 < len(n) else ""
+        if w in MALE:
+            r.male.append(i)
+        elif w in FEMALE:
+            r.female.append(i)
+        elif w in PLURAL:
+            r.plural.append(i)
+        elif w in NEUTER and not (w == "it" and nxt in {"is", "was"} and _norm(n[i + 2] if i + 2 < len(n) else "")
+                                  in {"true", "possible", "safe", "likely", "necessary", "important", "ok", "okay"}):
+            r.neuter.append(i)
+        elif w in DEMONSTRATIVES:
+            noun = nxt and nxt[0].isalnum() and nxt not in STOPWORDS and nxt not in VERBISH
+            (r.demo_det if noun else r.demo).append(i)
+        elif w in _ELSE:
+            r.cont.append(i)
+        elif w in {"one", "ones"} and i > 0 and (
+                n[i - 1] in {"which", "the", "this", "that", "first", "second", "third", "last", "other", "best",
+                             "new", "cheapest", "better"} or (w == "ones" and n[i - 1] not in STOPWORDS)):
+            r.one = True
+        elif w == "the" and nxt and nxt[0].isalnum():
+            j = i + 1
+            while j < len(n) and n[j][0].isalnum() and n[j] not in STOPWORDS and not toks[j][:1].isupper() \
+                    and j - i <= 3:
+                j += 1
+            head = n[j - 1] if j > i + 1 else ""
+            after = n[j] if j < len(n) else ""
+            named = j < len(toks) and toks[j][:1].isupper() or toks[i + 1][:1].isupper()
+            if head and head not in GENERIC and after not in _POSTMOD and not named:
+                r.definite.append(head)
+    r.about = bool(_ABOUT.match(text))
+    m = _COMPARATIVE.search(text)
+    if m and not _COMPARED_TO.search(text[m.end():]) and not re.match(r"(?:more|less) (?:than|of)\b", m.group(0), re.I):
+        r.comparative = True
+    r.topical = len([w for w in content_words(text) if w not in GENERIC])
+    ws = words(text)
+    r.own_name = any(t[:1].isupper() and k > 0 and _norm(t) not in GENERIC and _norm(t) != "i"
+                     for k, t in enumerate(ws)) or bool(re.search(r"[\"“].+?[\"”]", text))
+    return r
+
+
+
+
 class OfflineCondenser:
     """Deterministic follow-up rewriting from the history (see the module docstring)."""
 
     method = "offline"
 
-    def __init__(self, *, decay: float = 0.3, min_content: int = 5, max_turns: int = 6, answer_weight: float = 0.0,
-                 name_answer_weight: float = 0.5, name_decay: float = 0.85):
+    def __init__(self, *, decay: float = 0.3, min_content: int = 2, max_turns: int = 6, answer_weight: float = 0.0,
+                 name_decay: float = 0.85, asked_weight: float = 1.5, echo_weight: float = 0.3,
+                 besides: bool = True, besides_words: int = 3,
+                 that: bool = True, demo_det: bool = True, context: bool = False, it_answer: bool = False,
+                 plural_mode: str = "strict", plural_subject: bool = True,
+                 sequel: bool = True, subject_always: bool = True,
+                 initial_support: bool = False, subject_turns: int = 2):
+        self.echo_weight = echo_weight
+        self.besides = besides
+        self.that = that
+        self.demo_det = demo_det
+        self.context = context
+        self.it_answer = it_answer
+        self.plural_mode = plural_mode
+        self.plural_subject = plural_subject
+        self.sequel = sequel
+        self.subject_always = subject_always
+        self.initial_support = initial_support
+        self.subject_turns = subject_turns
+        self.besides_words = besides_words
         self.decay = decay
         self.min_content = min_content
         self.max_turns = max_turns
         self.answer_weight = answer_weight
-        self.name_answer_weight = name_answer_weight
         self.name_decay = name_decay
+        self.asked_weight = asked_weight
 
     # ---- what the question needs --------------------------------------------------------------
-    def references(self, question: str) -> dict[str, list[str]]:
-        toks = [_norm(t) for t in words(question)]
-        person = [t for t in toks if t in PERSON_PRONOUNS]
-        thing = [t for t in toks if t in THING_PRONOUNS]
-        demo = [t for t in toks if t in DEMONSTRATIVES]
-        cont = [t for t in toks if t in CONTINUATIONS]
-        about = bool(re.match(r"^\W*(?:(?:and|so|ok|okay|really)\W+)*(?:what|how)\s+about\b", question, re.I)) or \
-            bool(re.match(r"^\W*and\b", question, re.I))
-        return {"person": person, "thing": thing, "demo": demo, "cont": cont, "about": ["about"] if about else []}
+    def references(self, question: str) -> _Refs:
+        return _refs(question)
 
     def stands_alone(self, question: str) -> bool:
-        refs = self.references(question)
-        if any(refs.values()):
-            return False
-        topical = [w for w in content_words(question) if w not in GENERIC]
-        return len(topical) >= self.min_content
+        """No reference to the conversation (pronoun, demonstrative, "what else", "what about",
+        a definite noun without its modifier, a comparison without its other side, "which one")
+        and at least `min_content` topical words of its own; or a reference that an earlier
+        sentence of the question itself resolves ("A heat pump seems suitable. How much does it
+        cost?")."""
+        r = _refs(question)
+        if not r.any():
+            return r.topical >= self.min_content or (r.own_name and r.topical >= 1)
+        sents = _sentences(question)
+        for k in range(1, len(sents)):
+            hr = _refs(sents[k - 1])
+            if not hr.pronouns() and hr.topical >= 2 and not _refs(" ".join(sents[k:])).one and \
+                    not any(_refs(x).pronouns() for x in sents[:k]):
+                return True
+        return False
+
+    # ---- the history's names ------------------------------------------------------------------
+    def entities(self, history: Sequence[HistoryTurn]) -> list[_Entity]:
+        """The names of the conversation, each with its salience and its person / gender cues.
+        A shorter mention ("Zappa") credits each longer name it is part of ("Frank Zappa")."""
+        recent = list(history)
+        lower_seen = {w.lower() for h in recent for t in (h.asked, h.answer) for w in words(t) if w[:1].islower()}
+        cap_seen = set().union(*(_capitalized_inside(t) for h in recent for t in (h.question, h.answer))) \
+            if self.initial_support else None
+        found: list[tuple] = []  # form, prev, next, age, source, text, the gender its question asked about
+        for age, turn in enumerate(reversed(recent)):
+            sources = [(turn.question, 1), (turn.answer, 0)]
+            if turn.standalone and turn.standalone != turn.question:
+                sources.append((turn.standalone, 2))  # our own earlier rewrite: a weak echo, no cues
+            ql = turn.question.lower()
+            qgender = ("m" if re.search(r"\b(?:he|him|his)\b", ql) else "") + \
+                ("f" if re.search(r"\b(?:she|her|hers)\b", ql) else "")
+            for text, asked in sources:
+                for form, prev, nxt in _name_mentions(text, lower_seen, cap_seen):
+                    if len(words(form)) <= 6:
+                        found.append((form, prev, nxt, age, asked, text, qgender if not asked else ""))
+        if not found:
+            return []
+        forms: dict[frozenset, _Entity] = {}
+        for form, *_ in found:
+            k = _key(form)
+            if k and k not in forms:
+                forms[k] = _Entity(form, k)
+        ents = list(forms.values())
+        for form, prev, nxt, age, asked, text, qgender in found:
+            k = _key(form)
+            if not k:
+                continue
+            w = self.name_decay ** age * (self.asked_weight if asked == 1 else self.echo_weight if asked else 1.0)
+            if asked == 2:
+                for e in ents:
+                    if k <= e.key:
+                        e.weight += w * len(k) / len(e.key)
+                continue
+            low = text.lower()
+            he = len(re.findall(r"\b(?:he|him|his|himself)\b", low))
+            she = len(re.findall(r"\b(?:she|her|hers|herself)\b", low))
+            they = len(re.findall(r"\b(?:they|them|their|themselves)\b", low))
+            nn = _norm(nxt) if nxt[:1].isalnum() else nxt
+            near = re.search(re.escape(form) + r"(?:'s)?\W+(?:\w+\W+)?(he|she|his|her)\b", text)
+            subj = not asked and re.search(r"(?:^|[.!?;]\s+)\W*" + re.escape(form) + r"(?:'s)?\s+[a-z]", text)
+            for e in ents:
+                share = len(k & e.key) / len(e.key)
+                if not share:
+                    continue
+                e.weight += w * share
+                e.count += 1
+                e.asked += w * share if asked else 0.0
+                e.recent = min(e.recent, age)
+                e.seen.add(age)
+                e.male += he * share * 0.5
+                e.female += she * share * 0.5
+                e.plural += they * share * 0.5
+                if prev in _TITLES or nn in _SUBJECT_VERBS or nxt in {"'s", "’s"} or form.endswith("'s"):
+                    e.person += share
+                if prev in _PLACE_PREP or prev == '"':
+                    e.other += share
+                if subj:
+                    e.person += share  # an answer's sentence opens with it: what the answer is about
+                if "m" in qgender:
+                    e.male += share * 0.5
+                if "f" in qgender:
+                    e.female += share * 0.5
+                if near:
+                    e.person += share  # "Thompson said he", "Dickinson referred to her tutor"
+                    if near.group(1) in {"he", "his"}:
+                        e.male += share
+                    else:
+                        e.female += share
+        for e in ents:
+            ks = [_norm(t) for t in words(e.form)]
+            if any(t in _NONPERSON or t in _PLACES for t in ks) or any(t.isdigit() for t in ks):
+                e.other += 2.0
+            if len(ks) == 1 and e.form.isupper() and len(e.form) > 1:
+                e.other += 1.0  # an acronym: an organisation or a band
+            if 2 <= len(ks) <= 3 and not e.connected:
+                e.person += 0.5
+        return sorted(ents, key=lambda e: (-e.weight, e.recent, e.form))
+
+    def _full(self, e: _Entity, ents: list[_Entity]) -> str:
+        """The fullest person-like form of a name seen in the history ("Zappa" -> "Frank Zappa")."""
+        best = e
+        for o in ents:
+            ks = [_norm(t) for t in words(o.form)]
+            if o.key > e.key and len(ks) <= 3 and not o.connected and not any(t in _NONPERSON for t in ks) \
+                    and (best is e or o.weight > best.weight):
+                best = o
+        return best.form
+
+    def _person(self, ents: list[_Entity], gender: str) -> _Entity | None:
+        best, best_s = None, 0.0
+        for e in ents:
+            if e.connected:
+                continue
+            personness = (1.0 + e.person) / (1.0 + e.person + e.other)
+            if personness < 0.5:
+                continue
+            same, opp = (e.male, e.female) if gender == "male" else (e.female, e.male)
+            g = (1.0 + same) / (1.0 + same + opp)
+            s = e.weight * personness * g
+            if s > best_s:
+                best, best_s = e, s
+        return best
+
+    def _group(self, ents: list[_Entity]) -> _Entity | None:
+        best, best_s = None, 0.0
+        for e in ents:
+            ks = {_norm(t) for t in words(e.form)}
+            groupish = e.connected or bool(ks & _GROUPISH) or (e.form.isupper() and len(e.form) > 1) \
+                or (e.form.split()[-1].endswith("s") and e.form.split()[0].lower() == "the")
+            if not groupish and self.plural_mode == "strict":
+                continue
+            s = e.weight * (1.0 + e.plural) / (1.0 + e.plural + e.male + e.female) * (2.0 if groupish else 0.5)
+            if s > best_s:
+                best, best_s = e, s
+        return best
 
     # ---- the history's salient phrases ------------------------------------------------------------
     def phrases(self, history: Sequence[HistoryTurn]) -> list[_Phrase]:
@@ -242,7 +632,7 @@ class OfflineCondenser:
                 named[s] = named.get(s, 0.0) + self.name_decay ** age
             for s in stems(turn.answer):
                 weight[s] = weight.get(s, 0.0) + w * self.answer_weight
-                named[s] = named.get(s, 0.0) + self.name_decay ** age * self.name_answer_weight
+                named[s] = named.get(s, 0.0) + self.name_decay ** age * 0.5
             cands = [(p, True, "q") for p in _cap_phrases(turn.question) + _cap_phrases(turn.asked)]
             names = _cap_phrases(turn.answer)
             if len(names) == 1 and len(words(turn.answer)) <= 8 and \
@@ -271,43 +661,81 @@ class OfflineCondenser:
 
     # ---- the rewrite ----------------------------------------------------------------------------
     def condense(self, question: str, history: Sequence[HistoryTurn]) -> Condensed:
-        history = [h for h in history if h.asked.strip()]
+        history = [HistoryTurn(h.question, _CITATION.sub(" ", h.answer), h.standalone) for h in history
+                   if h.asked.strip()]
         if not history:
             return Condensed(question, question, "unchanged", "the first turn")
         if self.stands_alone(question):
             return Condensed(question, question, "unchanged", "the question stands alone")
-        cands = self.phrases(history)
+        r = _refs(question)
         own = stems(question)
-        cands = [p for p in cands if not p.stems <= own]
-        if not cands:
-            return Condensed(question, question, "unchanged", "nothing in the history to resolve against")
-        asked = [p for p in cands if p.asked] or cands
-        topic = asked[0]
-        names = sorted((p for p in cands if p.name), key=lambda p: (-p.name_score, p.text))
-        person = names[0] if names and names[0].name_score >= 1.0 else topic
-        out, used = [], set()
+        phrases = [p for p in self.phrases(history) if not p.stems <= own]
+        asked = [p for p in phrases if p.asked] or phrases
+        topic = asked[0].text if asked else None
+        ents = [e for e in self.entities(history) if not stems(e.form) <= own]
+        male, female, group = self._person(ents, "male"), self._person(ents, "female"), self._group(ents)
+        # the conversation's subject: a name the user asked about, or one the answers came back to
+        subject = next((e for e in ents if e.asked > 0 or e.turns >= self.subject_turns), None)
+        plural = group.form if group else (self._full(subject, ents) if subject and self.plural_subject else topic)
+        it = ""
+        if self.it_answer:  # "Did it chart?" after an answer that named a work or a thing
+            it = next((e.form for e in ents if e.recent == 0 and e.other > e.person and e.form in history[-1].answer), "")
+        out, used = [], []
         toks = re.split(r"(\W+)", question)
-        replaced = False
         for i, t in enumerate(toks):
             n = t.lower()
-            if n in PERSON_PRONOUNS and person.text not in used:
-                out.append(person.text + PERSON_PRONOUNS[n])
-                used.add(person.text)
-                replaced = True
-            elif n in THING_PRONOUNS and topic.text not in used:
-                out.append(topic.text + THING_PRONOUNS[n])
-                used.add(topic.text)
-                replaced = True
+            nxt = next((x for x in toks[i + 1:] if x.strip() and x[0].isalnum()), "")
+            gap = toks[i + 1] if i + 1 < len(toks) else ""
+            poss = n in POSSESSIVE or (n == "her" and nxt[:1].islower() and _norm(nxt) not in STOPWORDS
+                                       and _norm(nxt) not in VERBISH and "?" not in gap and "." not in gap)
+            rep = None
+            if n in MALE and male:
+                rep = self._full(male, ents)
+            elif n in FEMALE and female:
+                rep = self._full(female, ents)
+            elif n in PLURAL and plural:
+                rep = plural
+            elif n in NEUTER and (it or topic):
+                rep = it or topic
+            if rep and rep not in used and not n.endswith("self") and not n.endswith("selves"):
+                out.append(rep + ("'s" if poss else ""))
+                used.append(rep)
             else:
                 out.append(t)
         text = "".join(out)
-        if not replaced:
-            add = topic.text
-            stripped = text.rstrip()
-            end = stripped[-1] if stripped and stripped[-1] in "?.!" else ""
-            body = stripped[:-1] if end else stripped
-            text = f"{body} {add}{end or '?'}"
-            reason = f"elliptical follow-up: added {add!r}"
-        else:
-            reason = "resolved: " + ", ".join(sorted(used))
-        return Condensed(question, text, self.method, reason)
+        adds: list[str] = []
+        if not used:
+            add = self._full(subject, ents) if subject and (self.subject_always or not r.own_name) else topic
+            if add:
+                adds.append(add)
+        sequel = bool(_SEQUEL.search(question))
+        if (r.demo or (r.demo_det and self.demo_det) or (sequel and self.sequel) or self.context) and self.that:
+            prev = self._besides(history[-1], own | stems(text) | {s for a in adds for s in stems(a)})
+            if prev:
+                adds.append(prev)
+        if r.cont and self.besides:
+            prev = self._besides(history[-1], own | stems(text))
+            if prev:
+                adds.append("besides " + prev)
+        if not adds:
+            if used:
+                return Condensed(question, text, self.method, "resolved: " + ", ".join(used))
+            return Condensed(question, question, "unchanged", "nothing in the history to resolve against")
+        stripped = text.rstrip()
+        end = stripped[-1] if stripped and stripped[-1] in "?.!" else ""
+        body = stripped[:-1] if end else stripped
+        reason = "; ".join((["resolved: " + ", ".join(used)] if used else []) + [f"added {a!r}" for a in adds])
+        return Condensed(question, f"{body} ({'; '.join(adds)}){end or '?'}", self.method, reason)
+
+    def _besides(self, turn: HistoryTurn, have: set) -> str:
+        """What the previous answer said, for a "what else" follow-up: its first name, or else its
+        first noun phrase, that the question does not already hold."""
+        if not turn.answer.strip() or _DONT_KNOW.search(turn.answer):
+            return ""
+        for form, _prev, _nxt in _name_mentions(turn.answer, set()):
+            if not stems(form) <= have:
+                return form
+        for np in _noun_phrases(turn.answer, max_words=self.besides_words):
+            if not stems(np) <= have:
+                return np
+        return ""
