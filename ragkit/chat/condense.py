@@ -1,20 +1,37 @@
 """Follow-up condensation: a follow-up question ("When did they disband?") made stand-alone before
 retrieval, from what a live chat has (the earlier questions as condensed, and ragkit's own answers).
 
-`OfflineCondenser` (the default) is deterministic and needs no model. It was designed from the
-follow-ups of TREC CAsT 2021 and CANARD (bench/conversation.py; docs/guides/conversations.md):
+`OfflineCondenser` (the default) is deterministic and needs no model. It was designed on the
+design half of CANARD dev (the dialogues whose context id hashes even) and on the TREC CAsT 2021
+follow-ups (bench/conversation.py; docs/guides/conversations.md):
 
 1. A question that already stands alone is left exactly as it is: one with no reference to the
-   conversation (no third-person pronoun or bare demonstrative, no "what about X", no "other" /
-   "else" / "too" continuation) and at least `min_content` content words of its own.
-2. The conversation's salient phrases are gathered from the history, most recent first: names
-   (runs of capitalized words, "Zappa and the Mothers of Invention") from the earlier questions
-   and answers, and noun phrases (runs of content words) from the earlier questions. Each is
-   scored by how often its words recur in the history, decayed by the age of the turn.
-3. A pronoun is replaced in place ("he" / "his" by the best name, preferring a person-like one;
-   "it" / "they" / "this" by the best phrase); an ellipsis ("what about X", a question of one or
-   two content words) gets the conversation's topic phrase appended. No word of the question is
-   ever removed, so the question's own content words always survive.
+   conversation (no pronoun or demonstrative, no "what about" / "and ..." opening, no "else" /
+   "other" / "also" continuation, no definite noun without its modifier ("the band", but not
+   "the deadliness of lobular carcinoma"), no comparison without its other side ("Which is
+   cheaper?"), no "which one") and at least `min_content` topical words, or one naming something
+   of its own; or one whose references an earlier sentence of the question itself resolves ("A
+   heat pump seems suitable for my house. How much does it cost to install one?").
+2. The names of the conversation are gathered from the earlier questions and answers (runs of
+   capitalized words; a sentence's first word only when it is not a common word). A short
+   mention credits the longer names it is part of ("Zappa" -> "Frank Zappa"). Each name has a
+   salience (its mentions, 0.85^age, a question's mention 1.5 times an answer's, our own earlier
+   rewrite a weak 0.3 echo) and cues: person (a title before it, "X said he", "X's", an answer's
+   sentence opening with it), gender (he/his or she/her near it, in its answer, or in the
+   question it answered), place / organisation / work (after "in" / "at", a quoted title, words
+   such as University, Records, a US state or country, a date).
+3. Pronouns are replaced in place, by gender and number: "he" / "his" by the most salient male
+   person ("his" -> "X's"), "she" / "her" likewise; "they" / "their" by a group ("Zappa and the
+   Mothers of Invention", "The Waterboys", an acronym), else the subject; "it" by the topic
+   phrase of the earlier questions. Names are given in their fullest person-like form.
+4. A follow-up with no pronoun to resolve gets the conversation's subject (a name the user asked
+   about, or one the answers came back to in 2 turns), else the topic phrase, in parentheses. A
+   "what else" follow-up also gets "besides <what the previous answer said>" (its first name, or
+   its first noun phrase), and a bare or determiner demonstrative ("What did this cause?", "When
+   was that performance?") or a "what happened next" gets the previous answer's phrase.
+   Ragkit's own "[Source: ...]" labels are removed from the answers first. No word of the
+   question is ever removed (pronouns are replaced, nothing else is touched), so the question's
+   own content words always survive.
 
 `LLMCondenser` asks the small route (ledger stage `condense`, exact-cached by the gateway) and
 falls back to the offline rewrite when the model's rewrite drops a content word of the question.
@@ -273,6 +290,24 @@ def _key(form: str) -> frozenset:
     return frozenset(n for n in (_norm(t) for t in words(form)) if n and n not in _CAP_CONNECT)
 
 
+def _pronoun_links(text: str, forms: list[str]) -> dict[str, list[int]]:
+    """Each he/his/she/her of `text` linked to the nearest name before it that could be a person
+    and has not been linked to the other gender in this text: {name: [male, female]}."""
+    pos = sorted({(m.start(), f) for f in set(forms)
+                  if not any(_norm(t) in _NONPERSON or _norm(t) in _PLACES for t in words(f))
+                  for m in re.finditer(r"\b" + re.escape(f) + r"\b", text)}, reverse=True)
+    gender: dict[str, int] = {}
+    out: dict[str, list[int]] = {}
+    for m in re.finditer(r"\b(he|him|his|himself|she|her|hers|herself)\b", text, re.I):
+        g = 0 if m.group(1).lower() in MALE else 1
+        for p, f in pos:
+            if p < m.start() and gender.get(f, g) == g:
+                gender[f] = g
+                out.setdefault(f, [0, 0])[g] += 1
+                break
+    return out
+
+
 @dataclass
 class _Entity:
     form: str
@@ -297,16 +332,7 @@ class _Entity:
         return any(_norm(t) in {"and", "&"} for t in words(self.form))
 
 
-def _capitalized_inside(text: str) -> set[str]:
-    """The words `text` capitalizes somewhere other than at a sentence's start."""
-    out = set()
-    for sent in _SENT.split(text):
-        ws = words(sent)
-        out.update(_norm(w) for w in ws[1:] if w[:1].isupper())
-    return out
-
-
-def _name_mentions(text: str, lower_seen: set[str], cap_seen: set[str] | None = None) -> list[tuple[str, str, str]]:
+def _name_mentions(text: str, lower_seen: set[str]) -> list[tuple[str, str, str]]:
     """Runs of capitalized words in `text` with the word before and after each run. A sentence's
     first word counts only when it is not a common word (seen lowercased, a stopword, an -ly/-ing
     word)."""
@@ -344,8 +370,7 @@ def _name_mentions(text: str, lower_seen: set[str], cap_seen: set[str] | None = 
                 common = n in GENERIC or n in _OPENERS or n in lower_seen or n.endswith(("ly", "ing")) or \
                     (n.endswith("ed") and len(n) > 4) or n in VERBISH
                 nxt_cap = j + 1 < len(toks) and toks[j + 1][:1].isupper()
-                cap = (not common and (cap_seen is None or nxt_cap or n in cap_seen)) or \
-                    (nxt_cap and n not in GENERIC and n not in lower_seen)
+                cap = not common or (nxt_cap and n not in GENERIC and n not in lower_seen)
             if cap:
                 if not run:
                     start = j
@@ -451,31 +476,17 @@ class OfflineCondenser:
     method = "offline"
 
     def __init__(self, *, decay: float = 0.3, min_content: int = 2, max_turns: int = 6, answer_weight: float = 0.0,
-                 name_decay: float = 0.85, asked_weight: float = 1.5, echo_weight: float = 0.3,
-                 besides: bool = True, besides_words: int = 3,
-                 that: bool = True, demo_det: bool = True, context: bool = False, it_answer: bool = False,
-                 plural_mode: str = "strict", plural_subject: bool = True,
-                 sequel: bool = True, subject_always: bool = True,
-                 initial_support: bool = False, subject_turns: int = 2):
-        self.echo_weight = echo_weight
-        self.besides = besides
-        self.that = that
-        self.demo_det = demo_det
-        self.context = context
-        self.it_answer = it_answer
-        self.plural_mode = plural_mode
-        self.plural_subject = plural_subject
-        self.sequel = sequel
-        self.subject_always = subject_always
-        self.initial_support = initial_support
-        self.subject_turns = subject_turns
-        self.besides_words = besides_words
-        self.decay = decay
-        self.min_content = min_content
-        self.max_turns = max_turns
-        self.answer_weight = answer_weight
-        self.name_decay = name_decay
-        self.asked_weight = asked_weight
+                 name_decay: float = 0.85, asked_weight: float = 1.5, echo_weight: float = 0.3, subject_turns: int = 2,
+                 besides_words: int = 3):
+        self.decay = decay  # topic phrases: weight of a turn n turns back
+        self.min_content = min_content  # topical words a question without references needs to stand alone
+        self.max_turns = max_turns  # topic phrases: how many earlier turns are read
+        self.answer_weight = answer_weight  # topic phrases: weight of the answers' words
+        self.name_decay = name_decay  # names: weight of a turn n turns back
+        self.asked_weight = asked_weight  # names: a mention in a question against one in an answer
+        self.echo_weight = echo_weight  # names: a mention in our own earlier rewrite
+        self.subject_turns = subject_turns  # an answer-only name is the subject after this many turns
+        self.besides_words = besides_words  # the longest noun phrase taken from the previous answer
 
     # ---- what the question needs --------------------------------------------------------------
     def references(self, question: str) -> _Refs:
@@ -504,8 +515,6 @@ class OfflineCondenser:
         A shorter mention ("Zappa") credits each longer name it is part of ("Frank Zappa")."""
         recent = list(history)
         lower_seen = {w.lower() for h in recent for t in (h.asked, h.answer) for w in words(t) if w[:1].islower()}
-        cap_seen = set().union(*(_capitalized_inside(t) for h in recent for t in (h.question, h.answer))) \
-            if self.initial_support else None
         found: list[tuple] = []  # form, prev, next, age, source, text, the gender its question asked about
         for age, turn in enumerate(reversed(recent)):
             sources = [(turn.question, 1), (turn.answer, 0)]
@@ -515,7 +524,7 @@ class OfflineCondenser:
             qgender = ("m" if re.search(r"\b(?:he|him|his)\b", ql) else "") + \
                 ("f" if re.search(r"\b(?:she|her|hers)\b", ql) else "")
             for text, asked in sources:
-                for form, prev, nxt in _name_mentions(text, lower_seen, cap_seen):
+                for form, prev, nxt in _name_mentions(text, lower_seen):
                     if len(words(form)) <= 6:
                         found.append((form, prev, nxt, age, asked, text, qgender if not asked else ""))
         if not found:
@@ -541,7 +550,7 @@ class OfflineCondenser:
             she = len(re.findall(r"\b(?:she|her|hers|herself)\b", low))
             they = len(re.findall(r"\b(?:they|them|their|themselves)\b", low))
             nn = _norm(nxt) if nxt[:1].isalnum() else nxt
-            near = re.search(re.escape(form) + r"(?:'s)?\W+(?:\w+\W+)?(he|she|his|her)\b", text)
+            link = _pronoun_links(text, [f[0] for f in found if f[5] is text]).get(form)
             subj = not asked and re.search(r"(?:^|[.!?;]\s+)\W*" + re.escape(form) + r"(?:'s)?\s+[a-z]", text)
             for e in ents:
                 share = len(k & e.key) / len(e.key)
@@ -565,12 +574,10 @@ class OfflineCondenser:
                     e.male += share * 0.5
                 if "f" in qgender:
                     e.female += share * 0.5
-                if near:
+                if link:
                     e.person += share  # "Thompson said he", "Dickinson referred to her tutor"
-                    if near.group(1) in {"he", "his"}:
-                        e.male += share
-                    else:
-                        e.female += share
+                    e.male += link[0] * share
+                    e.female += link[1] * share
         for e in ents:
             ks = [_norm(t) for t in words(e.form)]
             if any(t in _NONPERSON or t in _PLACES for t in ks) or any(t.isdigit() for t in ks):
@@ -600,7 +607,7 @@ class OfflineCondenser:
             if personness < 0.5:
                 continue
             same, opp = (e.male, e.female) if gender == "male" else (e.female, e.male)
-            g = (1.0 + same) / (1.0 + same + opp)
+            g = 0.1 if opp > same else (1.0 + same) / (1.0 + same + opp)  # the other gender: hardly
             s = e.weight * personness * g
             if s > best_s:
                 best, best_s = e, s
@@ -612,7 +619,7 @@ class OfflineCondenser:
             ks = {_norm(t) for t in words(e.form)}
             groupish = e.connected or bool(ks & _GROUPISH) or (e.form.isupper() and len(e.form) > 1) \
                 or (e.form.split()[-1].endswith("s") and e.form.split()[0].lower() == "the")
-            if not groupish and self.plural_mode == "strict":
+            if not groupish:
                 continue
             s = e.weight * (1.0 + e.plural) / (1.0 + e.plural + e.male + e.female) * (2.0 if groupish else 0.5)
             if s > best_s:
@@ -676,10 +683,7 @@ class OfflineCondenser:
         male, female, group = self._person(ents, "male"), self._person(ents, "female"), self._group(ents)
         # the conversation's subject: a name the user asked about, or one the answers came back to
         subject = next((e for e in ents if e.asked > 0 or e.turns >= self.subject_turns), None)
-        plural = group.form if group else (self._full(subject, ents) if subject and self.plural_subject else topic)
-        it = ""
-        if self.it_answer:  # "Did it chart?" after an answer that named a work or a thing
-            it = next((e.form for e in ents if e.recent == 0 and e.other > e.person and e.form in history[-1].answer), "")
+        plural = group.form if group else (self._full(subject, ents) if subject else topic)
         out, used = [], []
         toks = re.split(r"(\W+)", question)
         for i, t in enumerate(toks):
@@ -695,8 +699,8 @@ class OfflineCondenser:
                 rep = self._full(female, ents)
             elif n in PLURAL and plural:
                 rep = plural
-            elif n in NEUTER and (it or topic):
-                rep = it or topic
+            elif n in NEUTER and topic:
+                rep = topic
             if rep and rep not in used and not n.endswith("self") and not n.endswith("selves"):
                 out.append(rep + ("'s" if poss else ""))
                 used.append(rep)
@@ -705,18 +709,15 @@ class OfflineCondenser:
         text = "".join(out)
         adds: list[str] = []
         if not used:
-            add = self._full(subject, ents) if subject and (self.subject_always or not r.own_name) else topic
+            add = self._full(subject, ents) if subject else topic
             if add:
                 adds.append(add)
-        sequel = bool(_SEQUEL.search(question))
-        if (r.demo or (r.demo_det and self.demo_det) or (sequel and self.sequel) or self.context) and self.that:
+        # "what else", "after that", "this performance", "what happened next": what the previous
+        # answer said is what the question goes on from
+        if r.cont or r.demo or r.demo_det or _SEQUEL.search(question):
             prev = self._besides(history[-1], own | stems(text) | {s for a in adds for s in stems(a)})
             if prev:
-                adds.append(prev)
-        if r.cont and self.besides:
-            prev = self._besides(history[-1], own | stems(text))
-            if prev:
-                adds.append("besides " + prev)
+                adds.append(("besides " if r.cont else "") + prev)
         if not adds:
             if used:
                 return Condensed(question, text, self.method, "resolved: " + ", ".join(used))
