@@ -7,7 +7,8 @@ code only: both are checked out as git worktrees under /tmp, so uncommitted edit
 tree do not count). Each run is a new process, `python -m ragkit.cli ingest <docs> --json`, into a
 fresh temporary home (RAGKIT_HOME), with HF_HUB_OFFLINE=1 and TOKENIZERS_PARALLELISM=false and
 PYTHONPATH set to the worktree (checked: `ragkit.__file__` lies in it). Cases, run round-robin
-(old, new, ... once per round, `--repeats` rounds after one unrecorded warm-up round) so that
+(each case once per round, each round starting one case later, `--repeats` rounds after one
+unrecorded warm-up round) so that
 machine-load drift falls on all of them alike:
 
 - old: old code on old docs/;
@@ -17,7 +18,7 @@ machine-load drift falls on all of them alike:
 - new, no formats: new code on new docs/ without docs/formats/ (ingest.exclude).
 
 Writes bench/results/ingest-docs-ab-<date>.json (walls and the report's own seconds, medians,
-documents and chunks per case, one in-process stage breakdown per case (RAG.last_stage_seconds),
+CPU seconds (user + system, os.wait4) of each run, documents and chunks per case, one in-process stage breakdown per case (RAG.last_stage_seconds),
 CPU model and flags, load average before and after).
 """
 
@@ -94,16 +95,22 @@ def ingest_once(code: Path, docs: Path, extra: dict[str, str], tmp: Path) -> dic
     home = Path(tempfile.mkdtemp(prefix="home-", dir=tmp))
     try:
         t = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "ragkit.cli", "ingest", str(docs), "--json"], cwd=code,
-                             env=env_for(code, extra, home), capture_output=True, text=True, timeout=900)
-        wall = time.perf_counter() - t
+        with tempfile.TemporaryFile(dir=tmp) as out, tempfile.TemporaryFile(dir=tmp) as err:
+            proc = subprocess.Popen([sys.executable, "-m", "ragkit.cli", "ingest", str(docs), "--json"], cwd=code,
+                                    env=env_for(code, extra, home), stdout=out, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)  # the child's own CPU time: less swayed by other load
+            wall = time.perf_counter() - t
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0), err.seek(0)
+            stdout, stderr = out.read().decode(), err.read().decode()
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    if out.returncode not in (0, 1):
-        raise SystemExit(f"ingest with {code} on {docs} failed ({out.returncode}):\n{out.stderr[-3000:]}")
-    rep = json.loads(out.stdout)
-    return {"wall_s": round(wall, 2), "report_s": round(rep["seconds"], 2), "added": rep["added"],
-            "failed": rep["failed"], "chunks": rep["chunks_added"]}
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"ingest with {code} on {docs} failed ({proc.returncode}):\n{stderr[-3000:]}")
+    rep = json.loads(stdout)
+    return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "report_s": round(rep["seconds"], 2), "added": rep["added"], "failed": rep["failed"],
+            "chunks": rep["chunks_added"]}
 
 
 STAGES = """
@@ -155,10 +162,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ragkit-ingest-ab-"))
     try:
         for round_no in range(args.repeats + 1):
-            for name, (code, docs, extra) in cases.items():
+            names = list(cases)
+            shift = round_no % len(names)  # each round starts with another case: no case always runs last
+            for name in names[shift:] + names[:shift]:
+                code, docs, extra = cases[name]
                 r = ingest_once(code, docs, extra, tmp)
                 label = "warm-up" if round_no == 0 else f"round {round_no}"
-                print(f"{label:>8}  {name:<16} wall {r['wall_s']:6.2f} s  report {r['report_s']:6.2f} s  "
+                print(f"{label:>8}  {name:<16} wall {r['wall_s']:6.2f} s  cpu {r['cpu_s']:6.2f} s  "
+                      f"report {r['report_s']:6.2f} s  "
                       f"{r['added']} docs, {r['chunks']} chunks, {r['failed']} failed", flush=True)
                 if round_no:
                     runs[name].append(r)
@@ -170,14 +181,16 @@ def main() -> None:
     summary = {}
     for name, rs in runs.items():
         summary[name] = {"median_wall_s": round(statistics.median(r["wall_s"] for r in rs), 2),
+                         "median_cpu_s": round(statistics.median(r["cpu_s"] for r in rs), 2),
                          "median_report_s": round(statistics.median(r["report_s"] for r in rs), 2),
                          "min_wall_s": min(r["wall_s"] for r in rs), "documents": rs[0]["added"],
                          "chunks": rs[0]["chunks"], "failed": rs[0]["failed"]}
-    base = summary["old"]["median_wall_s"]
-    print(f"\n{'case':<18}{'median wall':>12}{'median report':>15}{'vs old':>8}{'docs':>6}{'chunks':>8}")
+    base, base_cpu = summary["old"]["median_wall_s"], summary["old"]["median_cpu_s"]
+    print(f"\n{'case':<18}{'median wall':>12}{'vs old':>8}{'median cpu':>12}{'vs old':>8}{'median report':>15}"
+          f"{'docs':>6}{'chunks':>8}")
     for name, s in summary.items():
-        print(f"{name:<18}{s['median_wall_s']:>11.2f}s{s['median_report_s']:>14.2f}s{s['median_wall_s'] / base:>8.3f}"
-              f"{s['documents']:>6}{s['chunks']:>8}")
+        print(f"{name:<18}{s['median_wall_s']:>11.2f}s{s['median_wall_s'] / base:>8.3f}{s['median_cpu_s']:>11.2f}s"
+              f"{s['median_cpu_s'] / base_cpu:>8.3f}{s['median_report_s']:>14.2f}s{s['documents']:>6}{s['chunks']:>8}")
     today = dt.date.today().isoformat()
     out = args.out or REPO / "bench" / "results" / f"ingest-docs-ab-{today}.json"
     out.write_text(json.dumps({
@@ -187,7 +200,8 @@ def main() -> None:
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "old_commit": old, "new_commit": new, "repeats": args.repeats, "summary": summary, "runs": runs,
         "stages_s (one in-process run per case)": stages,
-        "notes": "wall_s: the process (start, model load, ingest); report_s: IngestReport.seconds (the pipeline "
+        "notes": "wall_s: the process (start, model load, ingest); cpu_s: its user + system CPU time (all threads; "
+                 "less swayed by other processes on the machine than wall); report_s: IngestReport.seconds (the pipeline "
                  "alone). 'new, old docs': new code on the old commit's docs/ tree (the same files as 'old'); "
                  "'new, no formats': new code on new docs/ with docs/formats/ excluded.",
     }, indent=2) + "\n")
