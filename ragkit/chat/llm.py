@@ -1,5 +1,6 @@
 """The LLM condenser: a condense prompt on the small route (ledger stage `condense`, exact-cached by
-the gateway), guarded: a rewrite that drops a content word of the question, or is empty or runs
+the gateway), asked only when the offline test finds a reference to the history (a question that
+stands alone is left unchanged, with no call), and guarded: a rewrite that drops a content word of the question, or is empty or runs
 long, is refused and the offline rewrite is used instead (and the reason kept)."""
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class LLMCondenser:
         history = [h for h in history if h.asked.strip()]
         if not history:
             return Condensed(question, question, "unchanged", "the first turn")
+        if self.fallback.stands_alone(question):  # no call, no cost: it is left as asked
+            return Condensed(question, question, "unchanged", "the question stands alone")
         gen = self.gateway.complete(condense_messages(question, history), route=self.route, query_id=query_id,
                                     stage="condense", template_version=CONDENSE_VERSION)
         self.last_generation = gen

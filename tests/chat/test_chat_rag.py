@@ -105,3 +105,13 @@ def test_llm_condenser_has_its_own_stage_cache_and_guard(tmp_path, corpus, loopb
         guarded = rag.chat("a", "Who built the safety badges?")
         assert guarded.condense["method"] == "guard" and "dropped" in guarded.condense["reason"]
         assert "safety badges" in guarded.standalone_question
+
+        # a follow-up that stands alone is not sent to the model: no condense call, no cost
+        calls = len(loopback.requests("/chat/completions"))
+        condensed_rows = [r.stage for r in rag.gateway.ledger.rows()].count("condense")
+        loopback.script(None, Reply.ok(answer1))
+        alone = rag.chat("a", "What temperature does the alpha reactor run at?")
+        assert alone.condense["method"] == "unchanged" and "stands alone" in alone.condense["reason"]
+        assert alone.standalone_question == "What temperature does the alpha reactor run at?"
+        assert len(loopback.requests("/chat/completions")) == calls + 1  # the answer only
+        assert [r.stage for r in rag.gateway.ledger.rows()].count("condense") == condensed_rows
