@@ -222,7 +222,7 @@ def cast(rows: list[dict], home: Path, llm: bool = False) -> dict:
         ranks: dict[str, list] = collections.defaultdict(list)
         alone: dict[str, list] = collections.defaultdict(list)
         first: dict[str, list] = collections.defaultdict(list)
-        examples, t_chat = [], time.perf_counter()
+        examples, t_chat, since = [], time.perf_counter(), time.time()
         methods: collections.Counter = collections.Counter()
         n_turns = 0
         for conv, turns in conversations(rows).items():
@@ -250,7 +250,7 @@ def cast(rows: list[dict], home: Path, llm: bool = False) -> dict:
         out["chat_seconds_per_turn"] = round((time.perf_counter() - t_chat) / max(n_turns, 1), 3)
         out["condense_methods"] = dict(methods)
         if llm:
-            rows_ok = [x for x in rag.gateway.ledger.rows() if x.stage == "condense"]
+            rows_ok = [x for x in rag.gateway.ledger.rows(since=since) if x.stage == "condense"]  # this run's
             out["condense_ledger_rows"] = len(rows_ok)
     if server is not None:
         server.close()
