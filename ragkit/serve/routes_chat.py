@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ragkit.chat.sessions import Turn
 from ragkit.errors import RagkitError
 from ragkit.serve.budget import charge, check_budget
 from ragkit.serve.auth import require, scoped_filter
@@ -40,23 +41,9 @@ class ChatRequest(BaseModel):
     stream: bool = False
 
 
-class TurnOut(BaseModel):
-    turn: int
-    ts: float
-    question: str
-    standalone: str
-    condense_method: str
-    answer: str
-    abstained: bool
-    citations: list[dict[str, Any]]
-    query_id: str
-    cost_usd: Optional[float] = None
-    latency: dict[str, float]
-
-
 class SessionOut(BaseModel):
     session_id: str
-    turns: list[TurnOut]
+    turns: list[Turn]  # the stored turn itself (ragkit/chat/sessions.py), one shape for both
 
 
 class DeletedOut(BaseModel):
