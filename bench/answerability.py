@@ -32,13 +32,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from calibrate_abstention import GROUPS, features_for, half_items, open_rag, rag_config, squad_path  # noqa: E402
+from calibrate_abstention import GROUPS, features_for, half_items, open_rag, rag_config, squad_articles  # noqa: E402
 
 from ragkit.answer.answerability import answerability  # noqa: E402
 from ragkit.config.abstention import ANSWERABILITY_FEATURES  # noqa: E402
 from ragkit.answer.evidence_gate import AbstentionThresholds, abstain_reason  # noqa: E402
 from ragkit.config.app import AnswerConfig  # noqa: E402
-from ragkit.evals.squad import load_squad  # noqa: E402
 
 EVIDENCE = ("window_overlap", "dense_top", "fused_top", "overlap_top1", "overlap_top3", "sentence_overlap", "name_overlap",
             "score_margin")
@@ -73,11 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--margin", type=float, default=0.015)
     ap.add_argument("--tag")
     args = ap.parse_args(argv)
-    path = squad_path()
-    if not path.is_file():
-        print(f"SQuAD 2.0 dev not found at {path} (set RAGKIT_SHARED_DIR)", file=sys.stderr)
+    articles = squad_articles()
+    if articles is None:
         return 2
-    articles = load_squad(path)
     sizes = {"answerable": args.n, "in_corpus_unanswerable": args.n, "out_of_corpus": args.ooc}
     t0 = time.perf_counter()
     cal_items = half_items(articles, "calib", sizes, args.seed)

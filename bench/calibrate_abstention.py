@@ -73,6 +73,15 @@ def squad_path() -> Path:
     return shared_dir() / "data" / "squad2" / "dev-v2.0.json"
 
 
+def squad_articles() -> list[dict] | None:
+    """SQuAD 2.0 dev's articles, or None (said on stderr) when the shared data is not there."""
+    path = squad_path()
+    if not path.is_file():
+        print(f"SQuAD 2.0 dev not found at {path} (set RAGKIT_SHARED_DIR)", file=sys.stderr)
+        return None
+    return load_squad(path)
+
+
 def half_of(item_id: str) -> str:
     """"calib" or "eval": a fixed split of question ids (sha1 of the id, first byte parity)."""
     return "calib" if hashlib.sha1(item_id.encode("utf-8")).digest()[0] % 2 == 0 else "eval"
@@ -163,11 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="results JSON (default bench/results/abstention-calibration-<date>.json)")
     args = ap.parse_args(argv)
 
-    path = squad_path()
-    if not path.is_file():
-        print(f"SQuAD 2.0 dev not found at {path} (set RAGKIT_SHARED_DIR)", file=sys.stderr)
+    articles = squad_articles()
+    if articles is None:
         return 2
-    articles = load_squad(path)
     sizes = {} if args.full else {"answerable": args.answerable, "out_of_corpus": args.ooc,
                                   "in_corpus_unanswerable": args.unanswerable}
     groups = half_items(articles, "calib", sizes, args.seed)

@@ -42,10 +42,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from calibrate_abstention import GROUPS, half_items, open_rag, rag_config, reranker_path, squad_path  # noqa: E402
+from calibrate_abstention import GROUPS, half_items, open_rag, rag_config, reranker_path, squad_articles  # noqa: E402
 
 from ragkit.answer.citations import strip_citations  # noqa: E402
-from ragkit.evals.squad import load_squad  # noqa: E402
 
 TARGETS = {"ooc_abstained": 0.90, "answerable_wrongly_abstained": 0.10, "citations_at_gold": 0.80,
            "gold_contained": 0.60}
@@ -172,11 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tag", default="", help="suffix of the results file name")
     args = ap.parse_args(argv)
 
-    path = squad_path()
-    if not path.is_file():
-        print(f"SQuAD 2.0 dev not found at {path} (set RAGKIT_SHARED_DIR)", file=sys.stderr)
+    articles = squad_articles()
+    if articles is None:
         return 2
-    articles = load_squad(path)
     sizes = {} if args.full else {"answerable": args.answerable, "out_of_corpus": args.ooc,
                                   "in_corpus_unanswerable": args.unanswerable}
     groups = half_items(articles, "eval", sizes, args.seed)
