@@ -46,16 +46,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ragkit.chat.condense import (  # noqa: E402
-    PERSON_PRONOUNS,
-    THING_PRONOUNS,
-    HistoryTurn,
-    OfflineCondenser,
-    _cap_phrases,
-    _norm,
-    content_words,
-    words,
-)
+from ragkit.chat.condense import HistoryTurn, OfflineCondenser  # noqa: E402
+from ragkit.chat.names import cap_phrases  # noqa: E402
+from ragkit.chat.words import PERSON_PRONOUNS, THING_PRONOUNS, content_words, norm, words  # noqa: E402
 from ragkit.chat.metrics import added_f1, names_added, stemset  # noqa: E402
 
 
@@ -83,14 +76,14 @@ _stemset = stemset
 
 
 def frequent_name_baseline(raw: str, history: list[HistoryTurn]) -> str:
-    toks = {_norm(t) for t in words(raw)}
+    toks = {norm(t) for t in words(raw)}
     if not toks & (set(PERSON_PRONOUNS) | set(THING_PRONOUNS)):
         return raw
     counts = collections.Counter()
     for h in history:
-        for p in _cap_phrases(h.question) + _cap_phrases(h.answer):
+        for p in cap_phrases(h.question) + cap_phrases(h.answer):
             for w in p.split():
-                if _norm(w) in content_words(w):
+                if norm(w) in content_words(w):
                     counts[w] += 1
     if not counts:
         return raw
@@ -123,14 +116,14 @@ def canard(condenser: OfflineCondenser, rows: list[dict], llm=None) -> dict:
             if int(r["turn"]) == 1:
                 continue
             gold = r["manual_rewrite"]
-            seen = {_norm(w) for x in h for w in words(x)}
+            seen = {norm(w) for x in h for w in words(x)}
             outs = {"raw": r["raw"], "frequent-name": frequent_name_baseline(r["raw"], history),
                     "offline": c.standalone,
                     # diagnostics, not rewrites a chat can make: the article title no chat sees, and
                     # the title's words that the history shows (a perfect pick of the subject)
                     "oracle: raw + article title": f"{r['raw']} {r['title']}",
                     "oracle: raw + the title words the history shows":
-                        r["raw"] + " " + " ".join(w for w in words(r["title"]) if _norm(w) in seen)}
+                        r["raw"] + " " + " ".join(w for w in words(r["title"]) if norm(w) in seen)}
             changed += c.changed
             want = names_added(r["raw"], gold)
             for k, v in outs.items():

@@ -3,7 +3,7 @@ rewrite adds to the raw question against those the gold rewrite adds."""
 
 from __future__ import annotations
 
-from ragkit.chat.condense import _norm, content_words, words
+from ragkit.chat.words import content_words, norm, words
 from ragkit.text.stem import stem_words
 
 
@@ -33,7 +33,7 @@ def names_added(raw: str, gold: str) -> set[str]:
     toks = words(gold)
     out = set()
     for i, w in enumerate(toks):
-        n = _norm(w)
+        n = norm(w)
         if not (w[:1].isupper() and n and n in set(content_words(w))):
             continue
         if i == 0 and not any(t == w for t in toks[1:]):

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ragkit.chat.condense import PERSON_PRONOUNS, THING_PRONOUNS, HistoryTurn, OfflineCondenser, words
+from ragkit.chat.condense import HistoryTurn, OfflineCondenser
+from ragkit.chat.words import PERSON_PRONOUNS, THING_PRONOUNS, words
 
 pytestmark = pytest.mark.unit
 C = OfflineCondenser()
