@@ -5,10 +5,14 @@ Per run, under the index's write lock:
      committed version (their partial new chunks are deleted), so the run starts from a state a
      clean run could have left;
   2. plan: walk each root, hash every file (unchanged ones are skipped without parsing), load and
-     chunk the new and changed ones; sources gone from the root are marked for removal;
-  3. write: journal the documents about to change, then embed + BM25-encode + upsert their chunks
-     in batches; when all chunks of a document are in, its older version is deleted and the new
-     hash committed to the manifest in one transaction;
+     chunk the new and changed ones (chunked `chunk_group` documents at a time, token counts
+     batched; a document whose chunking fails is chunked alone and fails alone); sources gone from
+     the root are marked for removal. Each planned document's index texts go to an `EmbedAhead`,
+     whose worker thread embeds them while planning and writing go on (see overlap.py);
+  3. write: journal the documents about to change, then BM25-encode + upsert their chunks in
+     batches (each batch's dense vectors taken from the EmbedAhead, the next batches BM25-encoded
+     while they are computed); when all chunks of a document are in, its older version is deleted
+     and the new hash committed to the manifest in one transaction;
   4. remove what disappeared, bump the index generation if anything changed.
 A crash at any point leaves every document's previous version searchable; the next run
 converges to the index a clean run would build (chunk ids are deterministic, deletes are by
@@ -18,21 +22,19 @@ source and hash, so nothing is duplicated).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import os
-import signal
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from ragkit.errors import IngestError, LoaderError, RagkitError
-from ragkit.ingest.chunking.document import INDEX_TEXT_SCHEME, context_texts, index_texts
+from ragkit.errors import IngestError, RagkitError
+from ragkit.ingest.chunking.document import INDEX_TEXT_SCHEME, chunk_document, chunk_documents, context_texts
+from ragkit.ingest.chunking.document import index_texts
 from ragkit.ingest.loaders.base import loader_fingerprint, loader_for, with_settings
 from ragkit.ingest.manifest import DocEntry, Manifest
+from ragkit.ingest.overlap import EMBED_WINDOW, EmbedAhead
+from ragkit.ingest.plan import Plan as _Plan, PlannedDoc as _Doc, failure_reason as _reason, fault_point, file_sha256
 from ragkit.ingest.sources import entry_file, unique_source
 from ragkit.ingest.walker import Unlisted, walk
 from ragkit.protocols import Embedder, SparseEncoder, VectorStore
@@ -41,55 +43,13 @@ from ragkit.types import Chunk, Document, IngestReport
 Progress = Callable[[str, int], None]  # (event, amount): "files", "chunks", "total_chunks"
 
 
-@dataclass
-class _Doc:
-    doc: Document
-    root: str
-    origin: str
-    chunks: list[Chunk]
-    update: bool  # an older version is in the index
-    old_chunks: int = 0  # how many points the older version had
-
-
-@dataclass
-class _Plan:
-    root: str
-    write: list[_Doc] = field(default_factory=list)
-    unchanged: int = 0
-    seen: set[str] = field(default_factory=set)  # sources found in this run (kept from removal)
-    failed_origins: set[str] = field(default_factory=set)  # files whose documents are all kept
-    kept_folders: list[str] = field(default_factory=list)  # folders that could not be listed
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    failed: int = 0  # files and corpus lines that failed
-    claimed: dict[str, str] = field(default_factory=dict)  # source -> file, planned in this run
-    renamed: list[tuple[str, str]] = field(default_factory=list)  # (file, source it is stored as)
-
-
-def fault_point(name: str) -> None:
-    """Fault injection for the crash tests: RAGKIT_FAULT=name[:n] SIGKILLs this process the n-th
-    time (default 1st) execution reaches the named point. Unset, it costs one dict lookup."""
-    spec = os.environ.get("RAGKIT_FAULT")
-    if not spec:
-        return
-    target, _, nth = spec.partition(":")
-    if target != name:
-        return
-    seen = int(os.environ.get("RAGKIT_FAULT_SEEN", "0")) + 1
-    os.environ["RAGKIT_FAULT_SEEN"] = str(seen)
-    if seen >= int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 class Ingestor:
     """Wires loader, chunker, embedder, sparse encoder, store and manifest. Built by `rag.py`."""
+
+    embed_ahead = True  # embed on a worker thread while planning and writing (False: on this thread)
+    embed_window = EMBED_WINDOW  # texts per embed call (each window is sorted by length as a whole)
+    chunk_group = 32  # documents chunked together (token counts and cohesion batched)
+    write_lookahead = 8  # write batches BM25-encoded ahead while dense vectors are computed
 
     def __init__(self, cfg, store: VectorStore, embedder: Embedder, sparse: SparseEncoder, manifest: Manifest,
                  chunker_factory, load_path, chunk_document):
@@ -130,7 +90,10 @@ class Ingestor:
             failures.extend(plan.failures)
             renamed.extend(plan.renamed)
             counts["failed"] += plan.failed
-            embedded = self._write(plan, progress)
+            try:
+                embedded = self._write(plan, progress)
+            finally:
+                plan.close()
             counts["embedded"] += embedded
             for d in plan.write:
                 counts["updated" if d.update else "added"] += 1
@@ -162,6 +125,15 @@ class Ingestor:
     def _plan(self, root: Path, progress: Progress) -> _Plan:
         plan = _Plan(root=str(root))
         known = self.manifest.all(str(root))
+        try:
+            self._walk(plan, root, known, progress)
+            self._chunk_pending(plan)
+        except BaseException:
+            plan.close()
+            raise
+        return plan
+
+    def _walk(self, plan: _Plan, root: Path, known: dict[str, DocEntry], progress: Progress) -> None:
         by_origin: dict[str, list[DocEntry]] = {}  # a file's entries: one, or a message and its attachments
         for e in known.values():
             by_origin.setdefault(e.origin, []).append(e)
@@ -199,13 +171,8 @@ class Ingestor:
                     t = self._clock("load", t)
                     self._plan_doc(plan, known, doc, origin)
                     t = time.perf_counter()
-            except LoaderError as exc:
-                self._fail(plan, origin, exc.reason)
-            except IngestError as exc:
-                self._fail(plan, origin, exc.reason)
             except (OSError, ValueError, RagkitError) as exc:
-                self._fail(plan, origin, f"{type(exc).__name__}: {exc}")
-        return plan
+                self._fail(plan, origin, _reason(exc))
 
     def _plan_doc(self, plan: _Plan, known: dict[str, DocEntry], doc: Document, origin: str) -> None:
         if doc.metadata.get("error"):  # a corpus line that could not be parsed
@@ -224,14 +191,52 @@ class Ingestor:
         if entry is not None and entry.hash == doc.content_hash:
             plan.unchanged += 1
             return
-        t = time.perf_counter()
-        chunks = self._chunk_document(doc, self._get_chunker())
-        self._clock("chunk", t)
-        if not chunks:
-            self._fail(plan, origin, "no text to index after loading")
+        plan.pending.append((doc, origin, entry))
+        if len(plan.pending) >= max(1, self.chunk_group):
+            self._chunk_pending(plan)
+
+    def _chunk_pending(self, plan: _Plan) -> None:
+        """Chunk the pending documents together (the same chunks as one at a time, token counts
+        batched); if that fails, each alone, so a document that cannot be chunked fails alone."""
+        group, plan.pending = plan.pending, []
+        if not group:
             return
-        old = len(entry.chunk_ids) if entry is not None else 0
-        plan.write.append(_Doc(doc, plan.root, origin, chunks, update=entry is not None, old_chunks=old))
+        t = time.perf_counter()
+        chunker = self._get_chunker()
+        results: list[list[Chunk]] | list[list[Chunk] | None] | None = None
+        if self._chunk_document is chunk_document and len(group) > 1:  # not a caller's own chunk_document
+            try:
+                results = chunk_documents([doc for doc, _, _ in group], chunker)
+            except (OSError, ValueError, RagkitError):
+                results = None
+        if results is None:
+            results = [self._chunk_alone(plan, doc, origin, chunker) for doc, origin, _ in group]
+        t = self._clock("chunk", t)
+        planned: list[_Doc] = []
+        for (doc, origin, entry), chunks in zip(group, results):
+            if chunks is None:
+                continue
+            if not chunks:
+                self._fail(plan, origin, "no text to index after loading")
+                continue
+            old = len(entry.chunk_ids) if entry is not None else 0
+            planned.append(_Doc(doc, plan.root, origin, chunks, update=entry is not None, old_chunks=old))
+        chunks = [c for d in planned for c in d.chunks]
+        texts = self._index_texts(chunks) if chunks else []
+        plan.texts.update(zip((c.chunk_id for c in chunks), texts))
+        plan.write.extend(planned)
+        t = self._clock("index_text", t)
+        if texts:
+            if plan.ahead is None:
+                plan.ahead = EmbedAhead(self.embedder, window=self.embed_window, threaded=self.embed_ahead)
+            plan.ahead.add(texts)
+
+    def _chunk_alone(self, plan: _Plan, doc: Document, origin: str, chunker) -> list[Chunk] | None:
+        try:
+            return self._chunk_document(doc, chunker)
+        except (OSError, ValueError, RagkitError) as exc:
+            self._fail(plan, origin, _reason(exc))
+            return None
 
     def _fail(self, plan: _Plan, origin: str, reason: str) -> None:
         plan.failed_origins.add(origin)
@@ -254,40 +259,47 @@ class Ingestor:
     def _write(self, plan: _Plan, progress: Progress) -> int:
         if not plan.write:
             return 0
+        assert plan.ahead is not None  # every planned document added its texts
+        ahead = plan.ahead
         chunks = [c for d in plan.write for c in d.chunks]
-        # what each chunk is embedded and BM25-indexed by, worked out once for the whole run
-        self._texts = dict(zip((c.chunk_id for c in chunks), self._index_texts(chunks)))
+        self._texts = plan.texts  # what each chunk is embedded and BM25-indexed by
         self._contexts: dict[str, str] = {}  # BM25 context passages of the documents in flight
         self._ensure_index(plan.write)
         self.manifest.begin_writes((d.doc.source, d.doc.content_hash, d.root) for d in plan.write)
         fault_point("after_journal")
+        ahead.finish()
         remaining = {d.doc.source: len(d.chunks) for d in plan.write}
         by_source = {d.doc.source: d for d in plan.write}
         progress("total_chunks", sum(remaining.values()))
-        # vectors of texts that occur more than once in this run, kept across batches
-        self._shared_vectors: dict[str, np.ndarray] = {}
-        self._repeated = {t for t, n in Counter(self._texts.values()).items() if n > 1}
-        embedded = 0
-        batch: list[Chunk] = []
-        batch_size = max(1, self.cfg.ingest.batch_size)
-        for d in plan.write:
-            for chunk in d.chunks:
-                batch.append(chunk)
-                if len(batch) >= batch_size:
-                    embedded += self._flush_batch(batch, remaining, by_source, progress)
-                    batch = []
-        if batch:
-            embedded += self._flush_batch(batch, remaining, by_source, progress)
-        return embedded
+        size = max(1, self.cfg.ingest.batch_size)
+        batches = [chunks[i : i + size] for i in range(0, len(chunks), size)]
+        prepared: dict[int, tuple[list[str], list]] = {}
+        nxt = 0
+        for i, batch in enumerate(batches):
+            # BM25-encode this batch, and the next ones while its dense vectors are still computed
+            while nxt < len(batches) and (nxt <= i or (nxt <= i + self.write_lookahead
+                                                       and not ahead.ready(prepared[i][0]))):
+                prepared[nxt] = self._prepare(batches[nxt], by_source)
+                nxt += 1
+            texts, sparse = prepared.pop(i)
+            t = time.perf_counter()
+            dense = ahead.take(texts)
+            self._clock("embed_wait", t)
+            self._store_batch(batch, dense, sparse, remaining, by_source, progress)
+        self.stage_seconds["embed"] = self.stage_seconds.get("embed", 0.0) + ahead.seconds
+        return ahead.embedded
 
-    def _flush_batch(self, batch: list[Chunk], remaining, by_source, progress: Progress) -> int:
+    def _prepare(self, batch: list[Chunk], by_source) -> tuple[list[str], list]:
         t = time.perf_counter()
         texts = [self._texts[c.chunk_id] for c in batch]
-        dense, n_embedded = self._embed_unique(texts)
-        t = self._clock("embed", t)
         contexts = self._batch_contexts(batch, by_source) if self.sparse.context_words else None
         sparse = self.sparse.encode_documents(texts, contexts)
-        t = self._clock("sparse", t)
+        self._clock("sparse", t)
+        return texts, sparse
+
+    def _store_batch(self, batch: list[Chunk], dense: np.ndarray, sparse, remaining, by_source,
+                     progress: Progress) -> None:
+        t = time.perf_counter()
         self.store.upsert(batch, dense, sparse)
         t = self._clock("store", t)
         fault_point("after_upsert")
@@ -309,7 +321,6 @@ class Ingestor:
             )
             fault_point("after_commit")
         self._clock("manifest", t)
-        return n_embedded
 
     def _index_texts(self, chunks: Sequence[Chunk]) -> list[str]:
         """What each chunk is embedded and BM25-indexed by (`index_texts`): headed by its title
@@ -328,22 +339,6 @@ class Ingestor:
                 d = by_source[c.source]
                 self._contexts.update(zip((x.chunk_id for x in d.chunks), self._doc_contexts(d)))
         return [self._contexts.pop(c.chunk_id) for c in batch]
-
-    def _embed_unique(self, texts: list[str]) -> tuple[np.ndarray, int]:
-        """Embed each distinct text once per run (identical content under two paths costs one
-        embedding, even when the copies fall in different batches)."""
-        shared = self._shared_vectors
-        index: dict[str, int] = {}
-        for t in texts:
-            if t not in shared:
-                index.setdefault(t, len(index))
-        todo = list(index)
-        vecs = self.embedder.embed(todo) if todo else np.zeros((0, self.embedder.dim), dtype=np.float32)
-        for t, i in index.items():
-            if t in self._repeated:
-                shared[t] = vecs[i]
-        out = np.stack([shared[t] if t in shared else vecs[index[t]] for t in texts])
-        return out.astype(np.float32, copy=False), len(todo)
 
     def _ensure_index(self, docs: Sequence[_Doc]) -> None:
         """Create the collection on first use (the store refuses a different embedder or dim), and fix
