@@ -27,7 +27,9 @@ from typing import Sequence
 
 import numpy as np
 
-EMBED_WINDOW = 8192  # texts per embed call: 12 MB of 384-d vectors; a window sorts by length as a whole
+EMBED_WINDOW = 4096  # texts per embed call, sorted by length as a whole (6 MB of 384-d vectors); the
+# write (and the progress of "chunks") advances a window at a time; each more window pads a little more
+# (one part-filled batch per length band: 1.5% more word pieces in windows of 1024 on SciFact)
 
 
 class EmbedAhead:

@@ -49,7 +49,7 @@ class Ingestor:
     embed_ahead = True  # embed on a worker thread while planning and writing (False: on this thread)
     embed_window = EMBED_WINDOW  # texts per embed call (each window is sorted by length as a whole)
     chunk_group = 32  # documents chunked together (token counts and cohesion batched)
-    write_lookahead = 8  # write batches BM25-encoded ahead while dense vectors are computed
+    write_lookahead = 4  # write batches BM25-encoded ahead while dense vectors are computed
 
     def __init__(self, cfg, store: VectorStore, embedder: Embedder, sparse: SparseEncoder, manifest: Manifest,
                  chunker_factory, load_path, chunk_document):
@@ -63,7 +63,9 @@ class Ingestor:
         self._load_path = load_path
         self._chunk_document = chunk_document
         self._loaders = None  # built on first use from ingest.loaders (ragkit/ingest/loaders/registry.py)
-        self.stage_seconds: dict[str, float] = {}  # load, chunk, embed, sparse, store, manifest
+        # seconds per stage: load, chunk, index_text, sparse, store, manifest, embed_wait (this thread);
+        # embed is the worker's time in embed calls, overlapping the others
+        self.stage_seconds: dict[str, float] = {}
 
     def _clock(self, stage: str, since: float) -> float:
         now = time.perf_counter()

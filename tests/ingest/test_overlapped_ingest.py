@@ -5,6 +5,7 @@ error raised to the caller, and a crash leaving no half document."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -238,3 +239,32 @@ def test_a_crash_mid_overlapped_run_leaves_no_half_document(corpus, tmp_path, on
         entries = rag.manifest.all(str(corpus))
         assert not rag.manifest.pending() and len(entries) == N_DOCS + 3
         assert stored == {s: set(e.chunk_ids) for s, e in entries.items()}
+
+
+@pytest.mark.parametrize("strategy", ["semantic", "recursive", "fixed_size"])
+def test_documents_chunked_together_get_each_ones_own_chunks(corpus, strategy):
+    """The pipeline chunks `chunk_group` documents in one `chunk_documents` call: the chunks must be
+    those of each document alone, with the real budgets (tiktoken and the embedder's tokenizer)."""
+    from ragkit.config.data import ChunkingConfig
+    from ragkit.ingest.chunking import build_chunker, chunk_document, chunk_documents
+    from ragkit.ingest.loaders import load_path
+    from ragkit.ingest.loaders.registry import default_loaders
+    from ragkit.models.embedders.local import LocalEmbedder
+
+    emb = LocalEmbedder()  # its tokenizer only: no engine loads
+    docs = [d for f in sorted(corpus.iterdir())
+            for d in load_path(f, corpus, 1 << 26, loaders=default_loaders(max_record_bytes=1 << 26))]
+    odd = [
+        "# Heading only",
+        "one endless sentence without any stop " * 90,
+        "A word too long for any chunk: " + "x" * 5000 + ". Then a normal sentence. And one more.",
+        "Short.\n\n## Part\n\n" + " ".join(f"Item {i} is listed here." for i in range(200)),
+    ]
+    docs += [dataclasses.replace(docs[-1], source=f"odd{i}.md", text=t, sections=(), content_hash=f"h{i}")
+             for i, t in enumerate(odd)]
+    c = build_chunker(ChunkingConfig(strategy=strategy, chunk_size=128), emb.count_tokens, emb.max_tokens)
+    alone = [chunk_document(d, c) for d in docs]
+    assert sum(map(len, alone)) > len(docs)
+    for size in (2, 7, len(docs)):
+        together = [chunks for i in range(0, len(docs), size) for chunks in chunk_documents(docs[i : i + size], c)]
+        assert together == alone
