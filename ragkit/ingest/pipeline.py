@@ -204,7 +204,10 @@ class Ingestor:
         if not group:
             return
         t = time.perf_counter()
-        chunker = self._get_chunker()
+        try:
+            chunker = self._get_chunker()
+        except (OSError, ValueError, RagkitError) as exc:  # e.g. a window too small: no document can be chunked
+            return self._fail_group(plan, group, exc)
         results: list[list[Chunk]] | list[list[Chunk] | None] | None = None
         if self._chunk_document is chunk_document and len(group) > 1:  # not a caller's own chunk_document
             try:
@@ -224,7 +227,10 @@ class Ingestor:
             old = len(entry.chunk_ids) if entry is not None else 0
             planned.append(_Doc(doc, plan.root, origin, chunks, update=entry is not None, old_chunks=old))
         chunks = [c for d in planned for c in d.chunks]
-        texts = self._index_texts(chunks) if chunks else []
+        try:
+            texts = self._index_texts(chunks) if chunks else []
+        except (OSError, ValueError, RagkitError) as exc:
+            return self._fail_group(plan, [(d.doc, d.origin, None) for d in planned], exc)
         plan.texts.update(zip((c.chunk_id for c in chunks), texts))
         plan.write.extend(planned)
         t = self._clock("index_text", t)
@@ -239,6 +245,12 @@ class Ingestor:
         except (OSError, ValueError, RagkitError) as exc:
             self._fail(plan, origin, _reason(exc))
             return None
+
+    def _fail_group(self, plan: _Plan, group, exc: Exception) -> None:
+        """A failure that is no single document's: each file of the group fails once."""
+        for origin in dict.fromkeys(origin for _, origin, _ in group):
+            if origin not in plan.failed_origins:
+                self._fail(plan, origin, _reason(exc))
 
     def _fail(self, plan: _Plan, origin: str, reason: str) -> None:
         plan.failed_origins.add(origin)

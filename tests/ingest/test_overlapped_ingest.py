@@ -268,3 +268,17 @@ def test_documents_chunked_together_get_each_ones_own_chunks(corpus, strategy):
     for size in (2, 7, len(docs)):
         together = [chunks for i in range(0, len(docs), size) for chunks in chunk_documents(docs[i : i + size], c)]
         assert together == alone
+
+
+def test_a_chunker_that_cannot_be_built_fails_each_file_once_and_the_run_completes(corpus, tmp_path, onnx_embedder):
+    from ragkit.errors import ConfigError
+
+    def no_chunker():
+        raise ConfigError("embedder window of 4 tokens is too small to chunk for (need at least 8)")
+
+    with RAG({"home": str(tmp_path / "home"), "rerank": {"enabled": False}}, embedder=onnx_embedder) as rag:
+        report = ingest_with(rag, corpus, no_chunker)
+        assert rag.manifest.count() == 0 and (not rag.store.exists() or rag.store.count() == 0)
+    assert report.added == 0 and report.failed == 4  # scifact.jsonl and the three Markdown files
+    assert sorted(o for o, _ in report.failures) == ["copy.md", "guide.md", "notes.md", "scifact.jsonl"]
+    assert all("too small to chunk" in r for _, r in report.failures)
