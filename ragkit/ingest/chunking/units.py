@@ -4,6 +4,13 @@ A sentence that alone exceeds a budget is split at word boundaries into pieces t
 a single word that alone exceeds a budget is split at character boundaries. Every unit fits every
 budget by itself, and its cost is its real count (minus the budget's overhead), so a chunk of one
 unit always fits.
+
+Two rules keep the pieces of a long sentence from leaving fragments no reader would call a chunk
+(found on SQuAD: a 1,200-character list of names came out as the title alone, one full piece, and
+"European Union Anthony Luzzatto Gardner."): a short unit just before the sentence (a heading, a
+title, a label: at most a quarter of the room) is left room in the first piece, so it is packed
+with it rather than alone; and the last two pieces share their words about evenly, preferring a
+cut after a semicolon, colon or comma near the middle, so no piece is a tail of a few words.
 """
 
 from __future__ import annotations
@@ -47,7 +54,10 @@ def build_units(
         if all(c <= room for c, room in zip(costs, rooms)):
             pieces, piece_costs = [span], [[c] for c in costs]
         else:
-            pieces = split_oversized(text, span, budgets, costs)
+            lead = [0] * len(budgets)
+            if units.whole and units.whole[-1] and all(row[-1] * 4 <= r for row, r in zip(units.costs, rooms)):
+                lead = [row[-1] + 2 for row in units.costs]  # +2: counts are not quite additive
+            pieces = split_oversized(text, span, budgets, costs, lead)
             piece_costs = content_costs(budgets, [text[s:e] for s, e in pieces])
         units.spans.extend(pieces)
         for k, row in enumerate(piece_costs):
@@ -58,17 +68,23 @@ def build_units(
 
 
 def split_oversized(
-    text: str, span: tuple[int, int], budgets: Sequence[TokenBudget], costs: Sequence[int]
+    text: str, span: tuple[int, int], budgets: Sequence[TokenBudget], costs: Sequence[int],
+    lead: Sequence[int] = (),
 ) -> list[tuple[int, int]]:
     """Split one over-long sentence into pieces that each fit every budget: each piece is the
-    longest run of whole words that fits; a word that alone does not fit is cut at the longest
-    run of characters that fits. Found with real counts, starting from a guess made from the
-    sentence's own characters per token (`costs`: its cost under each budget)."""
+    longest run of whole words that fits (the first leaving `lead[k]` tokens of budget k free for
+    the unit before it); a word that alone does not fit is cut at the longest run of characters
+    that fits. Found with real counts, starting from a guess made from the sentence's own
+    characters per token (`costs`: its cost under each budget). The last two pieces are then
+    balanced (module docstring)."""
     start, end = span
+    lead = list(lead) or [0] * len(budgets)
 
     def fits(a: int, b: int) -> bool:
         piece = [text[a:b]]
-        return all(budget.count(piece)[0] <= budget.limit for budget in budgets)  # stops at the first over
+        less = lead if a == start else None
+        return all(budget.count(piece)[0] <= budget.limit - (less[k] if less else 0)  # stops at the first over
+                   for k, budget in enumerate(budgets))
 
     per_token = min(b.room * (end - start) / max(c, 1) for b, c in zip(budgets, costs))
     guess_chars = max(1, int(0.9 * per_token))  # characters a piece may hold, roughly
@@ -90,6 +106,29 @@ def split_oversized(
         k = _longest(lambda i: fits(pos, word_ends[i]), w, len(word_ends) - 1, guess)  # whole words
         pieces.append((pos, word_ends[k]))
         pos = next_start.get(word_ends[k], end)
+    return _balance_tail(text, pieces, words, fits)
+
+
+def _balance_tail(text: str, pieces: list[tuple[int, int]], words: list[tuple[int, int]],
+                  fits: Callable[[int, int], bool]) -> list[tuple[int, int]]:
+    """Move the cut between the last two pieces to a word gap near the middle of their span
+    (after ';', ':' or ',' when one is within a fifth of the span of the middle), when both
+    halves still fit; the greedy pieces otherwise."""
+    if len(pieces) < 2:
+        return pieces
+    (a, _), (_, b) = pieces[-2], pieces[-1]
+    mid, window = (a + b) / 2, (b - a) / 5
+    gaps = [(e, s2) for (_, e), (s2, _) in zip(words, words[1:]) if a < e and s2 < b and abs(e - mid) <= window]
+    if not gaps:
+        return pieces
+    strength = {";": 3, ":": 3, ",": 2}
+
+    def preference(gap: tuple[int, int]) -> tuple[int, float]:
+        return strength.get(text[gap[0] - 1], 0), -abs(gap[0] - mid)
+
+    for e, s2 in sorted(gaps, key=preference, reverse=True)[:4]:
+        if fits(a, e) and fits(s2, b):
+            return pieces[:-2] + [(a, e), (s2, b)]
     return pieces
 
 
