@@ -19,16 +19,18 @@ follow-ups (bench/conversation.py; docs/guides/conversations.md):
    rewrite a weak 0.3 echo) and cues: person (a title before it, "X said he", "X's", an answer's
    sentence opening with it), gender (he/his or she/her near it, in its answer, or in the
    question it answered), place / organisation / work (after "in" / "at", a quoted title, words
-   such as University, Records, a US state or country, a date).
+   such as University, Records, a US state or country, a date, a name after "the"). A name the
+   user typed in lowercase after a first word ("when was faith hill born?") is taken in its
+   capitalized form when the history shows its last word as a name ("Hill").
 3. Pronouns are replaced in place, by gender and number: "he" / "his" by the most salient male
-   person ("his" -> "X's"), "she" / "her" likewise; "they" / "their" by a group ("Zappa and the
+   person (salience plus what the user asked about, a person cue needed for full weight; "his" -> "X's"), "she" / "her" likewise; "they" / "their" by a group ("Zappa and the
    Mothers of Invention", "The Waterboys", an acronym), else the subject; "it" by the topic
    phrase of the earlier questions. Names are given in their fullest person-like form.
 4. A follow-up with no pronoun to resolve gets the conversation's subject (a name the user asked
    about; names only in answers are too noisy in retrieved passages), else the topic phrase, in
    parentheses. A
    "what else" follow-up also gets "besides <what the previous answer said>" (its first name, or
-   its first noun phrase), and a bare or determiner demonstrative ("What did this cause?", "When
+   its first noun phrase; after an abstention, the latest answer that said something), and a bare or determiner demonstrative ("What did this cause?", "When
    was that performance?") or a "what happened next" gets the previous answer's phrase.
    Ragkit's own "[Source: ...]" labels are removed from the answers first. No word of the
    question is ever removed (pronouns are replaced, nothing else is touched), so the question's
@@ -62,6 +64,7 @@ from ragkit.chat.names import (
     VERBISH,
     Entity,
     cap_phrases,
+    lowercase_names,
     name_key,
     name_mentions,
     noun_phrases,
@@ -172,6 +175,11 @@ class OfflineCondenser:
                 for form, prev, nxt in name_mentions(text, lower_seen):
                     if len(words(form)) <= 6:
                         found.append((form, prev, nxt, age, asked, text, qgender if not asked else ""))
+        # names the user typed in lowercase ("when was faith hill born?") that the history shows capitalized
+        known = {norm(t) for f in found if f[4] != 2 for t in words(f[0])[-1:]}
+        for age, turn in enumerate(reversed(recent)):
+            for form, prev, nxt in lowercase_names(turn.question, known):
+                found.append((form, prev, nxt, age, 3, turn.question, ""))  # weighs as asked; not the subject
         if not found:
             return []
         forms: dict[frozenset, Entity] = {}
@@ -184,7 +192,7 @@ class OfflineCondenser:
             k = name_key(form)
             if not k:
                 continue
-            w = self.name_decay ** age * (self.asked_weight if asked == 1 else self.echo_weight if asked else 1.0)
+            w = self.name_decay ** age * (self.asked_weight if asked in (1, 3) else self.echo_weight if asked else 1.0)
             if asked == 2:
                 for e in ents:
                     if k <= e.key:
@@ -203,7 +211,7 @@ class OfflineCondenser:
                     continue
                 e.weight += w * share
                 e.count += 1
-                e.asked += w * share if asked else 0.0
+                e.asked += w * share if asked == 1 else 0.0
                 e.recent = min(e.recent, age)
                 e.seen.add(age)
                 e.male += he * share * 0.5
@@ -211,7 +219,7 @@ class OfflineCondenser:
                 e.plural += they * share * 0.5
                 if prev in TITLES or nn in SUBJECT_VERBS or nxt in {"'s", "’s"} or form.endswith("'s"):
                     e.person += share
-                if prev in PLACE_PREP or prev == '"':
+                if prev in PLACE_PREP or prev in {'"', "the"}:
                     e.other += share
                 if subj:
                     e.person += share  # an answer's sentence opens with it: what the answer is about
@@ -253,7 +261,9 @@ class OfflineCondenser:
                 continue
             same, opp = (e.male, e.female) if gender == "male" else (e.female, e.male)
             g = 0.1 if opp > same else (1.0 + same) / (1.0 + same + opp)  # the other gender: hardly
-            s = e.weight * personness * g
+            # salience (a name the user asked about counts twice), person cues (a positive one needed
+            # for full weight), gender
+            s = (e.weight + e.asked) * personness ** 2 * g * (0.5 + 0.5 * min(1.0, e.person))
             if s > best_s:
                 best, best_s = e, s
         return best
@@ -361,7 +371,11 @@ class OfflineCondenser:
         # "what else", "after that", "this performance", "what happened next": what the previous
         # answer said is what the question goes on from
         if r.cont or r.demo or r.demo_det or _SEQUEL.search(question):
-            prev = self._besides(history[-1], own | stems(text) | {s for a in adds for s in stems(a)})
+            last = history[-1]
+            if r.cont:  # "what else": besides what the latest answer that said something said
+                last = next((h for h in reversed(history[-3:]) if h.answer.strip() and not _DONT_KNOW.search(h.answer)),
+                            last)
+            prev = self._besides(last, own | stems(text) | {s for a in adds for s in stems(a)})
             if prev:
                 adds.append(("besides " if r.cont else "") + prev)
         if not adds:

@@ -252,3 +252,29 @@ def name_mentions(text: str, lower_seen: set[str]) -> list[tuple[str, str, str]]
         if run:
             flush(len(toks))
     return out
+
+
+def lowercase_names(text: str, known: set[str]) -> list[tuple[str, str, str]]:
+    """Names typed in lowercase ("when was faith hill born?"): a lowercase word that the history
+    shows capitalized as a name (`known`: "hill" for "Hill") after one or two topical lowercase
+    words ("faith"), given capitalized: [("Faith Hill", prev, next)]. A lone word is not taken."""
+    toks = tokens(text)
+    out: list[tuple[str, str, str]] = []
+
+    def plain(t: str) -> bool:
+        n = norm(t)
+        return bool(t[:1].islower() and len(n) > 1 and n not in STOPWORDS and n not in GENERIC and n not in VERBISH
+                    and n not in PERSON_PRONOUNS and n not in THING_PRONOUNS and not n.endswith(("ing", "ed", "ly")))
+
+    for j, t in enumerate(toks):
+        if not (plain(t) and norm(t) in known):
+            continue
+        i = j
+        while i > 0 and j - i < 2 and plain(toks[i - 1]) and not (norm(toks[i - 1]) in known and i - 1 < j - 1):
+            i -= 1
+        if i == j:
+            continue  # a lone word: a common noun as likely as a name ("is asphalt cheaper?")
+        form = " ".join(x[:1].upper() + x[1:] for x in toks[i:j + 1])
+        out.append((form.removesuffix("'s").removesuffix("’s"), norm(toks[i - 1]) if i > 0 else "",
+                    toks[j + 1] if j + 1 < len(toks) else ""))
+    return out

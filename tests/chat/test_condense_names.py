@@ -1,0 +1,49 @@
+"""The offline condenser's choice of the person a he/she points at: a name with a person cue
+before one without, a name after "the" is not a person, and names the user typed in lowercase."""
+
+from __future__ import annotations
+
+import pytest
+
+from ragkit.chat.condense import HistoryTurn, OfflineCondenser
+from ragkit.chat.names import lowercase_names
+
+pytestmark = pytest.mark.unit
+C = OfflineCondenser()
+
+
+def test_a_name_with_a_person_cue_beats_an_adjective_of_the_same_salience():
+    h = [HistoryTurn("Where is he from?", "Libby was born to an affluent Jewish family in New Haven, Connecticut;")]
+    assert C.condense("Did he have siblings?", h).standalone == "Did Libby have siblings?"
+
+
+def test_a_name_after_the_is_not_the_person():
+    h = [HistoryTurn("What did he start out as?", "Blount was a singer in a band."),
+         HistoryTurn("What was the name of the band?", "the Ginger Snaps"),
+         HistoryTurn("Did he tour?", "He toured with the Ginger Snaps in 1934, and sang for the Ginger Snaps until 1936.")]
+    assert C.condense("What college did he go to?", h).standalone == "What college did Blount go to?"
+
+
+def test_a_name_typed_in_lowercase_gives_its_full_form():
+    h = [HistoryTurn("when was faith hill born?", "In 1967, Hill was born in Ridgeland, Mississippi."),
+         HistoryTurn("who were her parents?", "Her adoptive parents, Edna and Ted Perry, raised her.")]
+    assert C.condense("did she ever move away from home", h).standalone == "did Faith Hill ever move away from home"
+
+
+def test_lowercase_names_takes_the_words_before_a_known_surname_only():
+    assert [f for f, *_ in lowercase_names("when was faith hill born?", {"hill"})] == ["Faith Hill"]
+    assert lowercase_names("when was faith hill born?", {"ridgeland"}) == []
+    assert lowercase_names("what did the hill say", {"hill"}) == []
+
+
+def test_what_else_after_an_abstention_goes_on_from_the_latest_answer_that_said_something():
+    h = [HistoryTurn("Did Patrick Dempsey act in films?", "He starred in Enchanted."),
+         HistoryTurn("Did he receive any awards?", "I don't know.")]
+    out = C.condense("Did he act in any other films?", h).standalone
+    assert "besides Enchanted" in out and "Dempsey" in out
+
+
+def test_a_demonstrative_after_an_abstention_does_not_reach_back_to_older_answers():
+    h = [HistoryTurn("Did Patrick Dempsey act in films?", "He starred in Enchanted."),
+         HistoryTurn("Did he receive any awards?", "")]
+    assert "Enchanted" not in C.condense("Why was that?", h).standalone
