@@ -219,8 +219,8 @@ class OfflineCondenser:
                 e.plural += they * share * 0.5
                 if prev in TITLES or nn in SUBJECT_VERBS or nxt in {"'s", "’s"} or form.endswith("'s"):
                     e.person += share
-                if prev in PLACE_PREP or prev in {'"', "the"}:
-                    e.other += share
+                if (prev in PLACE_PREP or prev in {'"', "the"}) and k <= e.key:
+                    e.other += share  # "the Johnny Bench Award" says nothing of "Johnny Bench"
                 if subj:
                     e.person += share  # an answer's sentence opens with it: what the answer is about
                 if "m" in qgender:

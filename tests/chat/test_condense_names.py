@@ -47,3 +47,13 @@ def test_a_demonstrative_after_an_abstention_does_not_reach_back_to_older_answer
     h = [HistoryTurn("Did Patrick Dempsey act in films?", "He starred in Enchanted."),
          HistoryTurn("Did he receive any awards?", "")]
     assert "Enchanted" not in C.condense("Why was that?", h).standalone
+
+
+def test_a_cue_on_a_longer_name_does_not_mark_the_person_inside_it():
+    """"the Johnny Bench Award" is no person, but that says nothing of Johnny Bench."""
+    h = [HistoryTurn("Who are the greatest catchers?",
+                     "He was in the Big Red Machine. howstuffworks.com Known for his prowess, ESPN called him the best."),
+         HistoryTurn("What was he known for?", "Johnny Bench (born 1947) is an American former catcher."),
+         HistoryTurn("Who won his award?", "The best collegiate catcher annually receives the Johnny Bench Award.")]
+    assert C.condense("Who was the next Rookie of the Year after him?", h).standalone == \
+        "Who was the next Rookie of the Year after Johnny Bench?"
