@@ -28,6 +28,7 @@ _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:
 _NUMBER_SCALE = re.compile(
     r"(?<![\w.])(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b", re.IGNORECASE
 )
+_NEGATED = re.compile(r"n['’]t$", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
 
 
@@ -53,11 +54,14 @@ def _strip_possessive(w: str) -> str:
 
 def content_words(text: str, *, drop: frozenset[str] = frozenset()) -> list[str]:
     """Lowercased tokens that carry meaning: stopwords, question words in `drop` and 1-letter
-    tokens removed (digits kept)."""
+    tokens removed (digits kept). A contracted negation is kept as its stem ("isn't" -> "isn"):
+    the shared stopword list drops the bare stems for the chunker, whose tokens split at the
+    apostrophe, but in a question the negation is content (SQuAD 2.0 makes many unanswerable
+    questions by adding one), and the abstention thresholds were calibrated with it counted."""
     out = []
     for w in words(text):
         lw = _strip_possessive(w)
-        if not lw or lw in STOPWORDS or lw in drop:
+        if not lw or lw in drop or (lw in STOPWORDS and not _NEGATED.search(w)):
             continue
         if len(lw) == 1 and not lw.isdigit():
             continue

@@ -103,3 +103,17 @@ def test_its_own_answers_always_verify(planted_chunks, data):
         return
     v = verify_answer(res.text, ctx)
     assert v.all_verified, [(c.source, c.reason) for c in v.citations]
+
+
+def test_a_contracted_negation_is_a_content_word_and_counts_in_the_evidence_gate():
+    # The shared stopword list holds the bare stems ("isn") for the chunker; a question's "isn't"
+    # is content: SQuAD 2.0 makes unanswerable questions by adding one.
+    assert content_words("What isn't the profession of Jake Rosenfield? He didn’t say.") == [
+        "isn", "profession", "jake", "rosenfield", "didn", "say"]
+    assert content_words("isn aren is not") == []  # bare stems and "not" stay stopwords
+    from ragkit.answer.evidence_gate import evidence_features
+    hits = scored([make_chunk("Sociologist Jake Rosenfield studies unions.", source="a.md")])
+    plain = evidence_features("What is the profession of Jake Rosenfield?", hits, answerability=False)
+    negated = evidence_features("What isn't the profession of Jake Rosenfield?", hits, answerability=False)
+    assert negated["question_terms"] == plain["question_terms"] + 1
+    assert negated["sentence_overlap"] < plain["sentence_overlap"]
