@@ -70,3 +70,16 @@ def test_no_piece_of_an_overlong_sentence_is_a_fragment(n_words, lengths, room):
     assert pieces[0].text != "Short title"
     if len(pieces) > 1:
         assert min(len(p.text) for p in pieces) >= room // 4, [len(p.text) for p in pieces]
+
+
+@pytest.mark.parametrize("strategy", [FixedSizeStrategy(), RecursiveStrategy(min_tokens=30),
+                                      SemanticStrategy(min_tokens=30)])
+def test_room_left_for_a_title_never_cuts_a_first_word_that_fits(strategy):
+    # Found by the property test in CI: the room kept for the unit before the sentence made a
+    # first word that fits the chunk alone (but not beside the title) be cut mid-word.
+    text = "Short title.\n\n" + "x" * 110 + "yz and then more words. End."
+    pieces = SentenceChunker(strategy, [TokenBudget("chars", chars, 120)]).split(text)
+    assert all(len(p.text) <= 120 for p in pieces)
+    word = "x" * 110 + "yz"
+    assert any(word in p.text for p in pieces), [p.text for p in pieces]
+    assert all(text[p.start:p.end] == p.text for p in pieces)

@@ -73,7 +73,7 @@ def split_oversized(
 ) -> list[tuple[int, int]]:
     """Split one over-long sentence into pieces that each fit every budget: each piece is the
     longest run of whole words that fits (the first leaving `lead[k]` tokens of budget k free for
-    the unit before it); a word that alone does not fit is cut at the longest run of characters
+    the unit before it, unless that would cut its first word, which then gets the whole room); a word that alone does not fit is cut at the longest run of characters
     that fits. Found with real counts, starting from a guess made from the sentence's own
     characters per token (`costs`: its cost under each budget). The last two pieces are then
     balanced (module docstring)."""
@@ -98,6 +98,12 @@ def split_oversized(
             w += 1
         # How much of the word holding pos fits? Never counts more than about a piece's worth.
         cut = _longest(lambda i: fits(pos, pos + i), 1, word_ends[w] - pos, guess_chars)
+        if pos == start and pos + cut < word_ends[w] and any(lead):
+            kept, lead[:] = lead[:], [0] * len(budgets)
+            if fits(pos, word_ends[w]):  # the room left for the unit before would cut a word that fits
+                cut = word_ends[w] - pos
+            else:  # a word longer than a chunk anyway: keep the room
+                lead[:] = kept
         if pos + cut < word_ends[w]:  # one word longer than a chunk: cut it at a character boundary
             pieces.append((pos, pos + cut))
             pos += cut
