@@ -265,6 +265,7 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=128, help="documents for the encode throughput")
     ap.add_argument("--queries", type=int, default=40)
     ap.add_argument("--no-scifact", action="store_true", help="skip the warm SciFact search figures")
+    ap.add_argument("--no-write", action="store_true", help="print only (CI prints its machine's figures)")
     ap.add_argument("--scifact-home", type=Path, default=REPO / ".ragkit" / "bench" / "scifact")
     args = ap.parse_args()
 
@@ -338,6 +339,8 @@ def main() -> None:
     for pair, c in res["cosine"].items():
         print(f"  cosine {pair}: docs min {c['docs min']:.8f}, mean {c['docs mean']:.8f}; queries min {c['queries min']:.8f}")
 
+    if args.no_write:
+        return
     out = REPO / "bench" / "results" / f"latency-{dt.date.today().isoformat()}.json"
     out.write_text(json.dumps({"cpu": cpu, "flags": flags, "ingest_s": t_ingest,
                                "cold": {f"{c} ({k})": v for (c, k), v in cold.items()},
