@@ -207,12 +207,12 @@ def _pcts(ms: list[float]) -> dict[str, float]:
 
 
 def warm_ask(home: Path) -> dict:
-    """Warm `RAG.ask` over the docs index in `home`: the second of two rounds, per stage."""
+    """Warm `RAG.ask` over the docs index in `home`, per stage: the first round (models loaded by one
+    unrelated question, so each question's chunks are new to the per-chunk caches: what a user's
+    next new question costs) and the second round (the same questions again: chunk caches filled)."""
     from ragkit.rag import RAG
 
-    with RAG({"home": str(home)}) as rag:
-        for q in WARM_QUESTIONS:  # round 1: loads models, fills per-chunk caches
-            rag.ask(q)
+    def one_round(rag) -> dict:
         total, stages = [], {}
         for q in WARM_QUESTIONS:
             t = time.perf_counter()
@@ -220,7 +220,13 @@ def warm_ask(home: Path) -> dict:
             total.append((time.perf_counter() - t) * 1000)
             for k, v in ans.latency.items():
                 stages.setdefault(k, []).append(v * 1000)
-    return {"total ms": _pcts(total), "stage mean ms": {k: round(statistics.mean(v), 2) for k, v in stages.items()}}
+        return {"total ms": _pcts(total), "stage mean ms": {k: round(statistics.mean(v), 2) for k, v in stages.items()}}
+
+    with RAG({"home": str(home)}) as rag:
+        rag.ask("Which file formats can be loaded?")  # loads the models; not one of the questions
+        first = one_round(rag)
+        second = one_round(rag)
+    return {**second, "first round": first}
 
 
 def warm_search_scifact(home: Path) -> dict | None:
@@ -312,6 +318,10 @@ def main() -> None:
           f"p95 {a['total ms']['p95']:.0f} ms (target <= {WARM_TARGETS_MS['ask p95']:.0f}"
           f" {'ok' if a['total ms']['p95'] <= WARM_TARGETS_MS['ask p95'] else 'over'})")
     print("  mean per stage: " + ", ".join(f"{k} {v:.1f} ms" for k, v in a["stage mean ms"].items()))
+    f_ = a["first round"]
+    print(f"  first round (models loaded, each question's chunks new to the caches): p50 {f_['total ms']['p50']:.0f} ms, "
+          f"p95 {f_['total ms']['p95']:.0f} ms; mean per stage: "
+          + ", ".join(f"{k} {v:.1f} ms" for k, v in f_["stage mean ms"].items()))
     s_ = warm.get("search (SciFact)")
     if s_:
         print(f"warm RAG.search hybrid top 10, SciFact, {s_['queries']} queries: p50 {s_['total ms']['p50']:.1f} ms "

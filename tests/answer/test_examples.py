@@ -77,14 +77,15 @@ def test_example_question_gets_a_right_first_sentence_with_a_verified_citation(d
 
 
 def test_a_repeated_question_embeds_no_sentence_again_and_verifies_the_same(docs_rag):
-    """Verification's sentence vectors are memoized by content hash (answer.support_cache_entries):
-    the second ask of a question embeds nothing new for its support checks, with the same outcome."""
+    """Verification's sentence vectors are memoized by content hash (answer.support_cache_entries),
+    and computed only where they can change a verdict: the second ask of a question embeds nothing
+    new for its support checks, with the same outcome."""
     question = "How do I scale out to a Qdrant server?"
     first = docs_rag.ask(question)
     memo = docs_rag.support_embed
     misses = memo.misses
     again = docs_rag.ask(question)
-    assert memo.misses == misses and memo.hits > 0
+    assert memo.misses == misses
     assert again.text == first.text
     assert [(c.verified, c.support) for c in again.citations] == [(c.verified, c.support) for c in first.citations]
 
