@@ -268,15 +268,20 @@ class OfflineCondenser:
                 best, best_s = e, s
         return best
 
+    def _subject(self, ents: list[Entity]) -> Entity | None:
+        return next((e for e in ents if e.asked > 0), None)
+
     def _group(self, ents: list[Entity]) -> Entity | None:
         best, best_s = None, 0.0
         for e in ents:
             ks = {norm(t) for t in words(e.form)}
             groupish = e.connected or bool(ks & GROUPISH) or (e.form.isupper() and len(e.form) > 1) \
                 or (e.form.split()[-1].endswith("s") and e.form.split()[0].lower() == "the")
-            if not groupish:
-                continue
-            s = e.weight * (1.0 + e.plural) / (1.0 + e.plural + e.male + e.female) * (2.0 if groupish else 0.5)
+            if not groupish and (e.male or e.female or not e.asked):
+                continue  # a name he / she points at is no group; nor one only the answers gave
+            # a name the user asked about with no group word and no gender cue ("Aerosmith", "the
+            # Menominee") counts a little below a group word
+            s = e.weight * (1.0 + e.plural) / (1.0 + e.plural + e.male + e.female) * (2.0 if groupish else 1.5)
             if s > best_s:
                 best, best_s = e, s
         return best
@@ -338,7 +343,7 @@ class OfflineCondenser:
         male, female, group = self._person(ents, "male"), self._person(ents, "female"), self._group(ents)
         # the conversation's subject: the most salient name the user asked about (names only in
         # the answers are noisy in retrieved passages: CAsT hit@5 0.817 against 0.836)
-        subject = next((e for e in ents if e.asked > 0), None)
+        subject = self._subject(ents)
         plural = group.form if group else (self._full(subject, ents) if subject else topic)
         out, used = [], []
         toks = re.split(r"(\W+)", question)

@@ -21,6 +21,11 @@ def _cap_follows(toks: list[str], i: int) -> bool:
     return False
 
 
+def _common_opener(n: str) -> bool:
+    """A sentence's first word that is a common word, not a name ("Privately", "According", "Later")."""
+    return n in _OPENERS or n in VERBISH or n.endswith(("ly", "ing")) or (n.endswith("ed") and len(n) > 4)
+
+
 def cap_phrases(text: str) -> list[str]:
     """Runs of capitalized words (with inner 'of', 'the', 'and'); a sentence's first word only
     when it is not a common word."""
@@ -30,7 +35,8 @@ def cap_phrases(text: str) -> list[str]:
         run: list[str] = []
         for i, t in enumerate(toks):
             n = norm(t)
-            cap = t[:1].isupper() and not (i == 0 and (n in GENERIC or n in PERSON_PRONOUNS or n in THING_PRONOUNS))
+            cap = t[:1].isupper() and not (i == 0 and (n in GENERIC or n in PERSON_PRONOUNS or n in THING_PRONOUNS
+                                                       or _common_opener(n)))
             if cap and n not in QUESTION_WORDS and not (n in STOPWORDS and not run):
                 run.append(t)
             elif run and n in CAP_CONNECT and _cap_follows(toks, i + 1):
@@ -134,6 +140,7 @@ _OPENERS = frozenset("""
     meanwhile recent recently mainstream later early eventually initially afterwards originally today
     currently soon instead overall finally following despite throughout upon once prior shortly
     together unlike like additionally subsequently thereafter nevertheless nonetheless also although
+    according during after before since while when though because however
 """.split())
 GROUPISH = frozenset("band group team brothers sisters family club crew duo trio quartet orchestra choir "
                       "boys girls people tribe members".split())
@@ -147,6 +154,7 @@ SUBJECT_VERBS = frozenset("""
 
 _NAME_CONNECT = {"of", "the", "and", "de", "da", "von", "van", "del", "la", "le", "du", "&", "di", "der", "den", "al",
                  "bin", "ibn", "y", "dos", "das"}
+_PARTICLES = {"de", "da", "von", "van", "del", "la", "le", "du", "di", "der", "den", "al", "dos", "das"}
 _DATES = frozenset("""january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split())
 
@@ -219,8 +227,9 @@ def name_mentions(text: str, lower_seen: set[str]) -> list[tuple[str, str, str]]
             s = start
             while ws and norm(ws[-1]) in _NAME_CONNECT:
                 ws.pop()
-            while ws and (norm(ws[0]) in STOPWORDS or norm(ws[0]) in _NAME_CONNECT):
-                ws.pop(0)
+            while ws and (norm(ws[0]) in STOPWORDS or norm(ws[0]) in _NAME_CONNECT) and not (
+                    ws[0][:1].isupper() and norm(ws[0]) in _PARTICLES and len(ws) > 1):
+                ws.pop(0)  # "the", "of"; but a capitalized particle opens a surname ("Van Sant")
                 s += 1
             if ws:
                 prev = norm(toks[s - 1]) if s > 0 else ""

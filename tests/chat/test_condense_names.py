@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ragkit.chat.condense import HistoryTurn, OfflineCondenser
-from ragkit.chat.names import lowercase_names
+from ragkit.chat.names import cap_phrases, lowercase_names, name_mentions
 
 pytestmark = pytest.mark.unit
 C = OfflineCondenser()
@@ -57,3 +57,27 @@ def test_a_cue_on_a_longer_name_does_not_mark_the_person_inside_it():
          HistoryTurn("Who won his award?", "The best collegiate catcher annually receives the Johnny Bench Award.")]
     assert C.condense("Who was the next Rookie of the Year after him?", h).standalone == \
         "Who was the next Rookie of the Year after Johnny Bench?"
+
+
+def test_they_is_the_band_the_user_asked_about_not_members_an_answer_listed():
+    """A name the user asked about with no group word and no he/she cue ("Metallica") stands for
+    "they" before a list of people an answer gave ("James Hetfield and Lars Ulrich")."""
+    h = [HistoryTurn("How did Metallica start?",
+                     "James Hetfield and Lars Ulrich met through an ad, and the band became Metallica."),
+         HistoryTurn("When did Metallica sign a record deal?", "1983")]
+    assert C.condense("Where did they play their first show?", h).standalone == \
+        "Where did Metallica play their first show?"
+
+
+def test_a_capitalized_particle_stays_part_of_the_surname():
+    h = [HistoryTurn("What films did he direct?", "Van Sant made Mala Noche in 1985.")]
+    assert C.condense("Was his film a success?", h).standalone == "Was Van Sant's film a success?"
+    assert [f for f, *_ in name_mentions("He met Ludwig van Beethoven.", set())] == ["Ludwig van Beethoven"]
+    assert [f for f, *_ in name_mentions("They signed with The Cult.", set())] == ["Cult"]
+
+
+def test_a_sentence_opening_adverb_is_no_name():
+    assert cap_phrases("Privately funded, the Medal of Honor Memorial opened. According to Smith it cost little.") \
+        == ["Medal of Honor Memorial", "Smith"]
+    h = [HistoryTurn("How was the memorial paid for?", "Privately funded.")]
+    assert "Privately" not in C.condense("Was it finished on time?", h).standalone
