@@ -197,6 +197,7 @@ class Entity:
     male: float = 0.0
     female: float = 0.0
     plural: float = 0.0
+    short: float = 0.0  # mentions in a short answer (a span, not a passage)
     recent: int = 99  # age of the newest turn it was seen in
     seen: set = field(default_factory=set)  # the turns it was seen in
 

@@ -81,3 +81,14 @@ def test_a_sentence_opening_adverb_is_no_name():
         == ["Medal of Honor Memorial", "Smith"]
     h = [HistoryTurn("How was the memorial paid for?", "Privately funded.")]
     assert "Privately" not in C.condense("Was it finished on time?", h).standalone
+
+
+def test_a_person_a_short_answer_named_is_the_subject_a_long_passage_is_not():
+    """A short answer is a span that names what the conversation is about; a retrieved passage
+    names many things, so a name only in one is not taken as the subject."""
+    short = [HistoryTurn("Who founded the company?", "Henry Ford, when he was 40.")]
+    assert C.condense("Where was the first factory?", short).standalone == "Where was the first factory (Henry Ford)?"
+    passage = ("Henry Ford founded the company in 1903 when he was 40, with eleven other investors and 28,000 "
+               "dollars in capital, in a converted wagon factory on Mack Avenue in Detroit.")
+    assert "Ford" not in C.condense("Where was the first factory?",
+                                    [HistoryTurn("Who founded the company?", passage)]).standalone
