@@ -105,7 +105,7 @@ def test_only_pronouns_are_replaced_the_rest_of_the_question_stays_in_order(q, h
 
 
 def test_canard_held_out_half_keeps_its_measured_f1(shared):
-    """The figure of bench/results/conversation-2026-12-03-c.json (held-out 0.376), within 0.015."""
+    """The figure of bench/results/conversation-2026-12-03-d.json (held-out 0.381, names 0.219), within 0.011."""
     import sys
     from pathlib import Path
 
@@ -119,6 +119,6 @@ def test_canard_held_out_half_keeps_its_measured_f1(shared):
     held = [r for r in rows if bench.half(r["conv"]) == "heldout"]
     out = bench.canard(C, held)
     assert out["follow_ups"] == 1553
-    assert out["added_word_f1"]["offline"] >= 0.36
+    assert out["added_word_f1"]["offline"] >= 0.37
     assert out["added_word_f1"]["offline"] > out["added_word_f1"]["frequent-name"] + 0.1
-    assert out["added_names_all_present"]["offline"] >= 0.2
+    assert out["added_names_all_present"]["offline"] >= 0.21
