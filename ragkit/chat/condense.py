@@ -65,6 +65,7 @@ from ragkit.chat.names import (
     name_mentions,
     noun_phrases,
 )
+from ragkit.chat.history import HistoryTurn
 from ragkit.chat.people import NameRanking
 from ragkit.chat.references import Refs, find_refs, question_sentences
 from ragkit.chat.words import content_words, keeps_content_words, norm, stems, words
@@ -76,20 +77,6 @@ __all__ = ["Condensed", "HistoryTurn", "OfflineCondenser", "content_words", "kee
 _CITATION = re.compile(r"\[(?:Source|Sources|source)\s*:[^\]]*\]")  # ragkit's own citation labels in its answers
 _SEQUEL = re.compile(r"\b(?:next|then|afterwards?|after|later|before|first)\W*$", re.I)
 _DONT_KNOW = re.compile(r"^\W*(?:i don'?t know|i do not know|cannotanswer|no answer)", re.I)
-
-@dataclass(frozen=True)
-class HistoryTurn:
-    """An earlier turn as the condenser sees it: the question asked, the stand-alone question it
-    was answered with, and the answer shown (empty when it abstained)."""
-
-    question: str
-    answer: str = ""
-    standalone: str = ""
-
-    @property
-    def asked(self) -> str:
-        return self.standalone or self.question
-
 
 @dataclass(frozen=True)
 class Condensed:

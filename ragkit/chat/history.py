@@ -1,11 +1,26 @@
-"""The history given to the generator: the most recent turns that fit a token budget, oldest
-dropped first (and said so)."""
+"""Earlier turns: as the condenser sees them (HistoryTurn), and the history given to the
+generator (the most recent turns that fit a token budget, oldest dropped first, and said so)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ragkit.chat.sessions import Turn
+
+
+@dataclass(frozen=True)
+class HistoryTurn:
+    """An earlier turn as the condenser sees it: the question asked, the stand-alone question it
+    was answered with, and the answer shown (empty when it abstained)."""
+
+    question: str
+    answer: str = ""
+    standalone: str = ""
+
+    @property
+    def asked(self) -> str:
+        return self.standalone or self.question
 
 
 def history_within(turns: Sequence[Turn], budget_tokens: int, count: Callable[[str], int],

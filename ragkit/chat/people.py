@@ -25,7 +25,7 @@ from ragkit.chat.names import (
 from ragkit.chat.words import norm, words
 
 if TYPE_CHECKING:
-    from ragkit.chat.condense import HistoryTurn
+    from ragkit.chat.history import HistoryTurn
 
 
 class NameRanking:
