@@ -78,17 +78,23 @@ def split_oversized(
     characters per token (`costs`: its cost under each budget). The last two pieces are then
     balanced (module docstring)."""
     start, end = span
-    lead = list(lead) or [0] * len(budgets)
+    words = word_spans(text, start, end)
+    none = [0] * len(budgets)
+
+    def over(a: int, b: int, less: Sequence[int]) -> bool:
+        piece = [text[a:b]]
+        return any(budget.count(piece)[0] > budget.limit - less[k]  # stops at the first over
+                   for k, budget in enumerate(budgets))
+
+    lead = list(lead) or none
+    if any(lead) and over(start, words[0][1], lead) and not over(start, words[0][1], none):
+        lead = none  # the room left for the unit before would cut a first word that fits a chunk alone
 
     def fits(a: int, b: int) -> bool:
-        piece = [text[a:b]]
-        less = lead if a == start else None
-        return all(budget.count(piece)[0] <= budget.limit - (less[k] if less else 0)  # stops at the first over
-                   for k, budget in enumerate(budgets))
+        return not over(a, b, lead if a == start else none)
 
     per_token = min(b.room * (end - start) / max(c, 1) for b, c in zip(budgets, costs))
     guess_chars = max(1, int(0.9 * per_token))  # characters a piece may hold, roughly
-    words = word_spans(text, start, end)
     word_ends = [e for _, e in words]
     next_start = {e: s for (_, e), (s, _) in zip(words, words[1:])}
     pieces: list[tuple[int, int]] = []
@@ -98,12 +104,6 @@ def split_oversized(
             w += 1
         # How much of the word holding pos fits? Never counts more than about a piece's worth.
         cut = _longest(lambda i: fits(pos, pos + i), 1, word_ends[w] - pos, guess_chars)
-        if pos == start and pos + cut < word_ends[w] and any(lead):
-            kept, lead[:] = lead[:], [0] * len(budgets)
-            if fits(pos, word_ends[w]):  # the room left for the unit before would cut a word that fits
-                cut = word_ends[w] - pos
-            else:  # a word longer than a chunk anyway: keep the room
-                lead[:] = kept
         if pos + cut < word_ends[w]:  # one word longer than a chunk: cut it at a character boundary
             pieces.append((pos, pos + cut))
             pos += cut
