@@ -52,17 +52,8 @@ def answerability_features(question: str, candidates: Sequence[ScoredChunk], top
         return {}
     q_stems = list(dict.fromkeys(content_stems(question, drop=QUESTION_WORDS)))
     q_names = list(dict.fromkeys(names(question)))
-    best, best_text, union = -1.0, "", set()
-    for c in candidates[:top]:
-        title = c.chunk.title or ""
-        t_stems = set(content_stems(title))
-        sents = split_sentences(c.chunk.text)
-        stems = [set(content_stems(s.text)) for s in sents]
-        union |= t_stems.union(*stems) if stems else t_stems
-        for i in range(len(sents)):
-            cov = coverage(q_stems, t_stems.union(*stems[i:i + 2]))
-            if cov > best:
-                best, best_text = cov, title + " " + " ".join(s.text for s in sents[i:i + 2])
+    passages = [(c.chunk.title or "", c.chunk.text) for c in candidates[:top]]
+    _, best_text, union = _best_window(q_stems, passages)
     window = set(content_stems(best_text))
     w_lower = {w.lower() for w in re.findall(r"[^\W_]+", best_text)}
     missing = [t for t in q_stems if t not in window]
@@ -80,6 +71,27 @@ def answerability_features(question: str, candidates: Sequence[ScoredChunk], top
         "question_terms": float(len(q_stems)),
     }
     return feats
+
+
+def best_window(question: str, passages: Sequence[tuple[str, str]]) -> str:
+    """The title and two consecutive sentences, of (title, text) `passages`, that hold the most of
+    the question's content stems (the first such window on ties): the window the features above read."""
+    return _best_window(list(dict.fromkeys(content_stems(question, drop=QUESTION_WORDS))), passages)[1]
+
+
+def _best_window(q_stems: Sequence[str], passages: Sequence[tuple[str, str]]) -> tuple[float, str, set[str]]:
+    """(coverage, "title sentence sentence", every stem of the passages and their titles)."""
+    best, best_text, union = -1.0, "", set()
+    for title, text in passages:
+        t_stems = set(content_stems(title))
+        sents = split_sentences(text)
+        stems = [set(content_stems(s.text)) for s in sents]
+        union |= t_stems.union(*stems) if stems else t_stems
+        for i in range(len(sents)):
+            cov = coverage(q_stems, t_stems.union(*stems[i:i + 2]))
+            if cov > best:
+                best, best_text = cov, title + " " + " ".join(s.text for s in sents[i:i + 2])
+    return best, best_text, union
 
 
 def _type_found(question: str, text: str, q_names: Sequence[str]) -> float:

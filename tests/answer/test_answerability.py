@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from ragkit.answer.answerability import answerability, answerability_features
+from ragkit.answer.answerability import answerability, answerability_features, best_window
 from ragkit.answer.evidence_gate import AbstentionThresholds, should_abstain
 from ragkit.config.app import AnswerConfig
 from ragkit.types import ScoredChunk
@@ -35,6 +35,18 @@ def test_features_see_what_the_window_lacks():
         "Operators wear blue badges in the alpha reactor.", "b.md"), PUMP))
     assert no_date["type_found"] == 0
     assert answerability_features("anything", []) == {}
+
+
+def test_the_window_is_the_title_and_two_sentences_that_hold_most_of_the_question():
+    passages = [("Alpha reactor", REACTOR.text), ("", PUMP.text)]
+    assert best_window("What temperature do operators of the reactor run at?", passages) == (
+        "Alpha reactor It runs at 451 kelvin. Operators wear blue badges.")
+    assert best_window("How many litres per minute does the acme pump move?", passages).startswith(
+        " The acme pump moves 30 litres per minute.")
+    # a tie keeps the first window; no passage, no window
+    assert best_window("When?", passages) == ("Alpha reactor The alpha reactor was commissioned in 2019 by the "
+                                              "Northwind board. It runs at 451 kelvin.")
+    assert best_window("When?", []) == ""
 
 
 def test_the_model_is_a_logistic_of_the_weighted_features():
