@@ -19,7 +19,7 @@ Prints the CPU (model name; avx2 / avx512* / amx* / bf16 flags), then:
   under .ragkit/bench/scifact, built here when absent; `--no-scifact` skips it).
 Targets (issue 15, a 2-core AVX2-only CPU): cold query <= 2.5 s, cold search <= 2 s, warm ask
 p50 <= 150 ms and p95 <= 400 ms, warm hybrid search p50 <= 15 ms.
-Writes bench/results/latency-<date>.json.
+Writes bench/results/latency-<date>[-<tag>].json (`--tag`: a second run of the day keeps the first).
 """
 
 from __future__ import annotations
@@ -272,6 +272,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=40)
     ap.add_argument("--no-scifact", action="store_true", help="skip the warm SciFact search figures")
     ap.add_argument("--no-write", action="store_true", help="print only (CI prints its machine's figures)")
+    ap.add_argument("--tag", help="results file suffix: latency-<date>-<tag>.json")
     ap.add_argument("--scifact-home", type=Path, default=REPO / ".ragkit" / "bench" / "scifact")
     args = ap.parse_args()
 
@@ -351,7 +352,7 @@ def main() -> None:
 
     if args.no_write:
         return
-    out = REPO / "bench" / "results" / f"latency-{dt.date.today().isoformat()}.json"
+    out = REPO / "bench" / "results" / f"latency-{dt.date.today().isoformat()}{'-' + args.tag if args.tag else ''}.json"
     out.write_text(json.dumps({"cpu": cpu, "flags": flags, "ingest_s": t_ingest,
                                "cold": {f"{c} ({k})": v for (c, k), v in cold.items()},
                                "imports": imports, "warm": warm, "in_process": res}, indent=2, default=str) + "\n")
