@@ -49,12 +49,13 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from answerability import EVIDENCE, _auc, fit_logistic  # noqa: E402
-from calibrate_abstention import half_items, half_of, open_rag, rag_config, squad_articles  # noqa: E402
+from calibrate_abstention import INGEST, half_items, half_of, open_rag, rag_config, squad_articles  # noqa: E402
 
 from ragkit.answer.answerability import answerability_features, best_window  # noqa: E402
 from ragkit.answer.evidence_gate import AbstentionThresholds, abstain_reason, evidence_features  # noqa: E402
 from ragkit.config.abstention import ANSWERABILITY_FEATURES  # noqa: E402
 from ragkit.config.app import AnswerConfig  # noqa: E402
+from ragkit.evals.squad import split_articles  # noqa: E402
 
 KEYS = list(ANSWERABILITY_FEATURES) + list(EVIDENCE)
 SETS = {"held_a": ("calib", "answerable"), "held_u": ("calib", "in_corpus_unanswerable"),
@@ -66,13 +67,15 @@ def held_out(qid: str) -> bool:
 
 
 def training_pairs(articles: list[dict], limit: int | None) -> list[tuple[str, str, float]]:
-    """(question, window of its own paragraph, 1.0 answerable / 0.0 not), calibration half, shuffled."""
+    """(question, window of its own paragraph, 1.0 answerable / 0.0 not), calibration half less
+    the held-out fifth of the ingested articles' questions, shuffled."""
+    ingested = {id(a) for a in split_articles(articles, INGEST)[0]}
     out = []
     for art in articles:
         title = art["title"].replace("_", " ")
         for para in art["paragraphs"]:
             for q in para["qas"]:
-                if half_of(q["id"]) == "calib" and not held_out(q["id"]):
+                if half_of(q["id"]) == "calib" and not (id(art) in ingested and held_out(q["id"])):
                     out.append((q["question"], best_window(q["question"], [(title, para["context"])]),
                                 0.0 if q.get("is_impossible") else 1.0))
     random.Random(0).shuffle(out)
