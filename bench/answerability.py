@@ -63,6 +63,16 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 30)
     return coef, float(w[0] - (w[1:] * mu / sd).sum()), mu, sd
 
 
+def highest_threshold(p: np.ndarray, gated: np.ndarray, budget: float, candidates=None, floor: float = 0.0) -> float:
+    """The highest of `candidates` (default: the distinct values of p) that keeps the share
+    abstained on, by the gate or by p below it, within `budget`; `floor` when none does."""
+    best = floor
+    for t in np.unique(p) if candidates is None else candidates:
+        if np.mean(gated | (p < t)) <= budget:
+            best = float(t)
+    return best
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1500, help="questions per group and half")
@@ -102,12 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         return np.array([answerability(f, weights, b) or 0.0 for f in fs])
 
     pa, ga = prob(cal["answerable"]), gated(cal["answerable"])
-    budget = args.target - args.margin
-    best = 0.0
-    for t in np.unique(np.round(pa, 4)):
-        if np.mean(ga | (pa < t)) <= budget:
-            best = float(t)
-    threshold = round(best, 4)
+    threshold = round(highest_threshold(pa, ga, args.target - args.margin, np.unique(np.round(pa, 4))), 4)
 
     def rates(fs):
         g, p = gated(fs), prob(fs)

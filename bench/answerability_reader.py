@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from answerability import EVIDENCE, _auc, fit_logistic  # noqa: E402
+from answerability import EVIDENCE, _auc, fit_logistic, highest_threshold  # noqa: E402
 from calibrate_abstention import INGEST, half_items, half_of, open_rag, rag_config, squad_articles  # noqa: E402
 
 from ragkit.answer.answerability import answerability_features, best_window  # noqa: E402
@@ -186,11 +186,7 @@ def _lora(torch, base, rank: int):
 
 def rates(scores: dict[str, np.ndarray], gated: dict[str, np.ndarray], budget: float) -> tuple[float, dict[str, float]]:
     """The highest threshold keeping held-out answerable abstention within budget, and each set's rate."""
-    pa, ga = scores["held_a"], gated["held_a"]
-    best = -np.inf
-    for t in np.unique(pa):
-        if np.mean(ga | (pa < t)) <= budget:
-            best = float(t)
+    best = highest_threshold(scores["held_a"], gated["held_a"], budget, floor=-np.inf)
     return best, {k: float(np.mean(gated[k] | (scores[k] < best))) for k in scores}
 
 
@@ -220,11 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     logit = {k: reader.logits([(r["q"], r["window"]) for r in v]) for k, v in rows.items()}
     feats = {k: np.array([[r["f"].get(key, 0.0) for key in KEYS] for r in v]) for k, v in rows.items()}
     stack_x = {k: np.c_[feats[k], logit[k]] for k in rows}
-    lexical_x = feats
     out = {"date": dt.date.today().isoformat(), "script": "bench/answerability_reader.py", "argv": argv or sys.argv[1:],
            "training_pairs": len(train), "n": {k: len(v) for k, v in rows.items()},
            "gate": {k: float(np.mean(v)) for k, v in gated.items()}, "modes": {}}
-    for mode, scores in (("reader", logit), ("lexical", _stack(lexical_x)), ("lexical+reader", _stack(stack_x))):
+    for mode, scores in (("reader", logit), ("lexical", _stack(feats)), ("lexical+reader", _stack(stack_x))):
         threshold, r = rates(scores, gated, args.budget)
         auc = _auc(scores["ev_a"], scores["ev_u"])
         out["modes"][mode] = {"threshold": threshold, "rates": r, "evaluation_auc": auc}

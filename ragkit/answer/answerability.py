@@ -53,7 +53,7 @@ def answerability_features(question: str, candidates: Sequence[ScoredChunk], top
     q_stems = list(dict.fromkeys(content_stems(question, drop=QUESTION_WORDS)))
     q_names = list(dict.fromkeys(names(question)))
     passages = [(c.chunk.title or "", c.chunk.text) for c in candidates[:top]]
-    _, best_text, union = _best_window(q_stems, passages)
+    best_text, union = _best_window(q_stems, passages)
     window = set(content_stems(best_text))
     w_lower = {w.lower() for w in re.findall(r"[^\W_]+", best_text)}
     missing = [t for t in q_stems if t not in window]
@@ -76,11 +76,11 @@ def answerability_features(question: str, candidates: Sequence[ScoredChunk], top
 def best_window(question: str, passages: Sequence[tuple[str, str]]) -> str:
     """The title and two consecutive sentences, of (title, text) `passages`, that hold the most of
     the question's content stems (the first such window on ties): the window the features above read."""
-    return _best_window(list(dict.fromkeys(content_stems(question, drop=QUESTION_WORDS))), passages)[1]
+    return _best_window(list(dict.fromkeys(content_stems(question, drop=QUESTION_WORDS))), passages)[0]
 
 
-def _best_window(q_stems: Sequence[str], passages: Sequence[tuple[str, str]]) -> tuple[float, str, set[str]]:
-    """(coverage, "title sentence sentence", every stem of the passages and their titles)."""
+def _best_window(q_stems: Sequence[str], passages: Sequence[tuple[str, str]]) -> tuple[str, set[str]]:
+    """("title sentence sentence", every stem of the passages and their titles)."""
     best, best_text, union = -1.0, "", set()
     for title, text in passages:
         t_stems = set(content_stems(title))
@@ -91,7 +91,7 @@ def _best_window(q_stems: Sequence[str], passages: Sequence[tuple[str, str]]) ->
             cov = coverage(q_stems, t_stems.union(*stems[i:i + 2]))
             if cov > best:
                 best, best_text = cov, title + " " + " ".join(s.text for s in sents[i:i + 2])
-    return best, best_text, union
+    return best_text, union
 
 
 def _type_found(question: str, text: str, q_names: Sequence[str]) -> float:
